@@ -1,0 +1,180 @@
+/**
+ * `npm run bench`: the worker beside the seed's approach and a naive bundle, measured in one run.
+ *   - bundle bytes (and gzip);
+ *   - cold init in a fresh process: median of COLD_RUNS, inside the import and for the whole process;
+ *   - warm latency of a 1-record and a 10-record batch against the loopback fake Step Functions with
+ *     LATENCY_MS injected per call, median of BATCH_RUNS.
+ * Prints a Markdown table and the ratios the worker is held to. Measurements only: no assertions.
+ */
+import { fork, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { BUNDLE_ENTRY_FILE, DEFAULT_WORKER_ENTRY, REPO_ROOT } from "../components/bundle";
+import { FakeStepFunctions } from "../tests/fakes/sfn-endpoint";
+import { sqsEvent, sqsRecord } from "../tests/fixtures/records";
+
+const COLD_RUNS = 15;
+const BATCH_RUNS = 15;
+const LATENCY_MS = 20;
+const CHILD = path.join(__dirname, "child.js");
+
+interface Variant {
+    readonly name: string;
+    readonly file: string;
+    readonly exportName: string;
+    /** What is measured as its size. */
+    readonly sizeNote: string;
+}
+
+const ENV = {
+    PATH: process.env["PATH"] ?? "",
+    AWS_REGION: "eu-west-1",
+    AWS_ACCESS_KEY_ID: "AKIDFAKEFAKEFAKE",
+    AWS_SECRET_ACCESS_KEY: "fake-secret",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
+    POWERTOOLS_LOG_LEVEL: "WARN",
+};
+
+function median(values: readonly number[]): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1
+        ? (sorted[mid] as number)
+        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function coldStart(variant: Variant): Promise<{ importMs: number; processMs: number }> {
+    const imports: number[] = [];
+    const processes: number[] = [];
+    for (let run = 0; run < COLD_RUNS; run += 1) {
+        const start = performance.now();
+        const child = spawn(process.execPath, [CHILD, "init", variant.file, variant.exportName], {
+            env: ENV,
+            stdio: ["ignore", "ignore", "pipe"],
+        });
+        let stderr = "";
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        const [code] = (await once(child, "exit")) as [number];
+        processes.push(performance.now() - start);
+        const line = stderr.trim().split("\n").pop() ?? "";
+        if (code !== 0) {
+            throw new Error(`${variant.name} failed to load: ${stderr}`);
+        }
+        imports.push((JSON.parse(line) as { initMs: number }).initMs);
+    }
+    return { importMs: median(imports), processMs: median(processes) };
+}
+
+async function batchLatency(variant: Variant, fake: FakeStepFunctions): Promise<{ one: number; ten: number }> {
+    const child = fork(CHILD, ["serve", variant.file, variant.exportName], {
+        env: { ...ENV, AWS_ENDPOINT_URL_SFN: fake.url },
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    await once(child, "message");
+    const invoke = async (records: number): Promise<number> => {
+        child.send({ event: sqsEvent(...Array.from({ length: records }, () => sqsRecord())) });
+        const [reply] = (await once(child, "message")) as [{ ms: number; error?: string }];
+        if (reply.error !== undefined) {
+            throw new Error(`${variant.name}: ${reply.error}`);
+        }
+        return reply.ms;
+    };
+    for (let warm = 0; warm < 3; warm += 1) {
+        await invoke(10);
+    }
+    const one: number[] = [];
+    const ten: number[] = [];
+    for (let run = 0; run < BATCH_RUNS; run += 1) {
+        one.push(await invoke(1));
+        ten.push(await invoke(10));
+    }
+    child.kill();
+    return { one: median(one), ten: median(ten) };
+}
+
+async function main(): Promise<void> {
+    const ours = path.join(REPO_ROOT, "dist", "callback-handler", BUNDLE_ENTRY_FILE);
+    await stat(ours).catch(() => {
+        throw new Error(`${ours} is missing: run \`npm run build\` first (npm run bench does).`);
+    });
+    const scratch = await mkdtemp(path.join(tmpdir(), "callback-bench-"));
+    const naive = path.join(scratch, "naive.cjs");
+    // esbuild's defaults for a Node CommonJS bundle: what one gets without choosing anything.
+    await build({
+        absWorkingDir: REPO_ROOT,
+        entryPoints: [path.join(REPO_ROOT, DEFAULT_WORKER_ENTRY)],
+        outfile: naive,
+        bundle: true,
+        platform: "node",
+        format: "cjs",
+        logLevel: "silent",
+    });
+    const seed = path.join(REPO_ROOT, "bench", "seed-handler.cjs");
+    const variants: Variant[] = [
+        {
+            name: "seed (aws-sdk v2, sequential)",
+            file: seed,
+            exportName: "lambda_handler",
+            sizeNote: "handler only; SDK from node_modules",
+        },
+        { name: "naive esbuild CJS bundle", file: naive, exportName: "handler", sizeNote: "bundle" },
+        { name: "this worker (ESM, minified)", file: ours, exportName: "handler", sizeNote: "bundle" },
+    ];
+
+    const fake = await FakeStepFunctions.start({ latencyMs: LATENCY_MS });
+    const rows: Array<{
+        variant: Variant;
+        bytes: number;
+        gzip: number;
+        importMs: number;
+        processMs: number;
+        one: number;
+        ten: number;
+    }> = [];
+    try {
+        for (const variant of variants) {
+            const content = await readFile(variant.file);
+            const cold = await coldStart(variant);
+            const batch = await batchLatency(variant, fake);
+            rows.push({ variant, bytes: content.length, gzip: gzipSync(content).length, ...cold, ...batch });
+        }
+    } finally {
+        await fake.close();
+        await rm(scratch, { recursive: true, force: true });
+    }
+
+    const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
+    const ms = (value: number): string => `${value.toFixed(1)} ms`;
+    const lines = [
+        `Node ${process.version}, ${COLD_RUNS} cold starts and ${BATCH_RUNS} warm batches per variant, ${LATENCY_MS} ms injected per Step Functions call.`,
+        "",
+        "| variant | size (gzip) | cold init: import | cold init: whole process | 1-record batch | 10-record batch | 10 / 1 |",
+        "|---|---|---|---|---|---|---|",
+        ...rows.map(
+            (r) =>
+                `| ${r.variant.name} | ${kb(r.bytes)} (${kb(r.gzip)}) ${r.variant.sizeNote === "bundle" ? "" : `(${r.variant.sizeNote})`} | ${ms(r.importMs)} | ${ms(r.processMs)} | ${ms(r.one)} | ${ms(r.ten)} | ${(r.ten / r.one).toFixed(2)}× |`,
+        ),
+    ];
+    const [seedRow, naiveRow, ourRow] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+    const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+    lines.push(
+        "",
+        `cold init inside the import: ${ratio(ourRow.importMs, seedRow.importMs)} the seed's (target ≤ 0.35×), ${ratio(ourRow.importMs, naiveRow.importMs)} the naive bundle's (target ≤ 0.75×)`,
+        `10-record batch: ${ratio(ourRow.ten, ourRow.one)} one call (target ≤ 1.6×; the seed: ${ratio(seedRow.ten, seedRow.one)})`,
+    );
+    const report = lines.join("\n");
+    console.log(report);
+    await writeFile(path.join(REPO_ROOT, "build", "bench-worker.md"), `${report}\n`);
+}
+
+main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+});

@@ -1,0 +1,118 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import * as path from "node:path";
+import { build } from "esbuild";
+
+/**
+ * The repository root (the nearest folder above this module with a package.json, whether it runs from
+ * source or from `build/`). Bundle paths are relative to it, so bundles do not depend on the clone's path.
+ */
+export const REPO_ROOT = findPackageRoot(__dirname);
+
+function findPackageRoot(start: string): string {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+        if (existsSync(path.join(dir, "package.json"))) {
+            return dir;
+        }
+        if (path.dirname(dir) === dir) {
+            throw new Error(`No package.json above ${start}: cannot locate the repository root.`);
+        }
+    }
+}
+
+/** Lambda runtimes the worker may run on, with the esbuild target of each. */
+export const LAMBDA_RUNTIMES = { "nodejs22.x": "node22", "nodejs24.x": "node24" } as const;
+export type LambdaRuntime = keyof typeof LAMBDA_RUNTIMES;
+/** The runtime used unless a stack says otherwise. */
+export const DEFAULT_LAMBDA_RUNTIME: LambdaRuntime = "nodejs22.x";
+
+/** The default worker's entry point, relative to the repository root. */
+export const DEFAULT_WORKER_ENTRY = "handlers/callback/handler.ts";
+/** Stands in for `@aws-sdk/credential-provider-node` in bundles, relative to the repository root. */
+export const LAMBDA_CREDENTIALS_MODULE = "handlers/callback/lambda-credentials.ts";
+/** The file of the bundle that Lambda loads; the function's handler is `index.handler`. */
+export const BUNDLE_ENTRY_FILE = "index.mjs";
+
+export interface BundleOptions {
+    /** The module exporting `handler`, absolute or relative to the repository root. Default: the default worker. */
+    readonly entry?: string;
+    /** The Lambda runtime to target. Default: {@link DEFAULT_LAMBDA_RUNTIME}. */
+    readonly runtime?: LambdaRuntime;
+    /** Minify the bundle. Default: true. */
+    readonly minify?: boolean;
+}
+
+export interface WorkerBundle {
+    /** File name → contents: `index.mjs`, its source map and the third-party licence notices. */
+    readonly files: ReadonlyMap<string, string>;
+    /** SHA-256 of all files, names included, in name order: equal sources give an equal hash. */
+    readonly sha256: string;
+}
+
+/**
+ * Bundles a worker for Lambda with esbuild: one ES module, minified, with a linked source map (enable it
+ * with `NODE_OPTIONS=--enable-source-maps`). The AWS SDK is bundled, not taken from the runtime, so the
+ * version that was tested is the version that runs.
+ *
+ * `mainFields: ["module", "main"]` makes esbuild take the SDK's ES module builds: with the default
+ * (`main` first for platform node) the ESM bundle embeds CommonJS `require("node:https")` calls and
+ * crashes on load with `Dynamic require of "node:https" is not supported`; the ES builds also tree-shake
+ * to a smaller bundle.
+ *
+ * The SDK's default credential chain is replaced by the one Lambda needs (`lambda-credentials.ts`).
+ *
+ * Deterministic: the same sources give the same bytes (no timestamps, no absolute paths), so
+ * `pulumi preview` shows no change when nothing changed.
+ */
+export async function bundleWorker(options: BundleOptions = {}): Promise<WorkerBundle> {
+    const runtime = options.runtime ?? DEFAULT_LAMBDA_RUNTIME;
+    const target = LAMBDA_RUNTIMES[runtime];
+    if (target === undefined) {
+        throw new Error(
+            `Lambda runtime "${String(runtime)}" is not supported; use one of ${Object.keys(LAMBDA_RUNTIMES).join(", ")}.`,
+        );
+    }
+    const entry = path.resolve(REPO_ROOT, options.entry ?? DEFAULT_WORKER_ENTRY);
+    const outdir = path.join(REPO_ROOT, "dist", "callback-handler");
+    const result = await build({
+        absWorkingDir: REPO_ROOT,
+        entryPoints: { index: entry },
+        outdir,
+        outExtension: { ".js": ".mjs" },
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target,
+        mainFields: ["module", "main"],
+        // Lambda's credentials are in the environment: leave out the SDK's SSO/INI/STS chain (see the module).
+        alias: { "@aws-sdk/credential-provider-node": `./${LAMBDA_CREDENTIALS_MODULE}` },
+        minify: options.minify ?? true,
+        sourcemap: "linked",
+        sourcesContent: false,
+        legalComments: "none",
+        write: false,
+        logLevel: "silent",
+    });
+    const files = new Map<string, string>();
+    for (const file of [...result.outputFiles].sort((a, b) => a.path.localeCompare(b.path))) {
+        files.set(path.relative(outdir, file.path), file.text);
+    }
+    if (!files.has(BUNDLE_ENTRY_FILE)) {
+        throw new Error(`esbuild produced no ${BUNDLE_ENTRY_FILE} for ${entry}.`);
+    }
+    const hash = createHash("sha256");
+    for (const [name, text] of files) {
+        hash.update(name).update("\0").update(text).update("\0");
+    }
+    return { files, sha256: hash.digest("hex") };
+}
+
+/** Writes a bundle to `dir`, replacing what was there. */
+export async function writeBundle(bundle: WorkerBundle, dir: string): Promise<void> {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    for (const [name, text] of bundle.files) {
+        await writeFile(path.join(dir, name), text);
+    }
+}

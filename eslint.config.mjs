@@ -1,0 +1,31 @@
+// ESLint flat config: typescript-eslint's type-aware recommended rules; formatting is Prettier's job.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    {
+        ignores: [
+            "build/",
+            "dist/",
+            "node_modules/",
+            "policy/node_modules/",
+            "eslint.config.mjs",
+            "bench/seed-handler.cjs",
+        ],
+    },
+    js.configs.recommended,
+    ...tseslint.configs.recommendedTypeChecked,
+    {
+        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+        rules: {
+            "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+            "@typescript-eslint/no-floating-promises": "error",
+            "@typescript-eslint/switch-exhaustiveness-check": "error",
+            "no-console": ["error", { allow: ["error", "warn"] }],
+        },
+    },
+    {
+        files: ["tests/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts"],
+        rules: { "no-console": "off" },
+    },
+);

@@ -1,0 +1,90 @@
+import { WorkerConfigError } from "./errors";
+
+/** Settings of the callback worker. Every field has a default; the component sets them per stack. */
+export interface WorkerSettings {
+    /** Records of one batch processed at once. Env `CALLBACK_CONCURRENCY`; default 10; 1 to 100. */
+    readonly concurrency: number;
+    /**
+     * Send `SendTaskHeartbeat` every this many seconds while a processor runs; 0 turns heartbeats off.
+     * Set it below the task's `HeartbeatSeconds`. Env `CALLBACK_HEARTBEAT_SECONDS`; default 0; 0 to 3600.
+     */
+    readonly heartbeatSeconds: number;
+    /**
+     * The work queue's redrive `maxReceiveCount`. When a processor keeps failing with an unexpected
+     * error, the receive that reaches it fails the task (`SendTaskFailure`) instead of leaving the
+     * execution waiting for its timeout. 0 means unknown: never fail on receive count. Env
+     * `CALLBACK_MAX_RECEIVE_COUNT`; default 0; 0 to 1000.
+     */
+    readonly maxReceiveCount: number;
+    /**
+     * Attempts per Step Functions call, first one included (SDK `maxAttempts`). Env `AWS_MAX_ATTEMPTS`;
+     * default 5; 1 to 10.
+     */
+    readonly maxAttempts: number;
+    /** SDK retry mode. Env `AWS_RETRY_MODE`; default `standard`; `standard` or `adaptive`. */
+    readonly retryMode: "standard" | "adaptive";
+}
+
+interface IntegerSetting {
+    readonly env: string;
+    readonly default: number;
+    readonly min: number;
+    readonly max: number;
+}
+
+const INTEGER_SETTINGS = {
+    concurrency: { env: "CALLBACK_CONCURRENCY", default: 10, min: 1, max: 100 },
+    heartbeatSeconds: { env: "CALLBACK_HEARTBEAT_SECONDS", default: 0, min: 0, max: 3600 },
+    maxReceiveCount: { env: "CALLBACK_MAX_RECEIVE_COUNT", default: 0, min: 0, max: 1000 },
+    maxAttempts: { env: "AWS_MAX_ATTEMPTS", default: 5, min: 1, max: 10 },
+} as const satisfies Record<string, IntegerSetting>;
+
+const RETRY_MODES = ["standard", "adaptive"] as const;
+
+/**
+ * Reads the worker settings from the environment, with `overrides` taking precedence. Every invalid
+ * value is reported in one {@link WorkerConfigError} that names the variable, the value and the range.
+ */
+export function readWorkerSettings(
+    env: NodeJS.ProcessEnv = process.env,
+    overrides: Partial<WorkerSettings> = {},
+): WorkerSettings {
+    const problems: string[] = [];
+    const integer = (key: keyof typeof INTEGER_SETTINGS): number => {
+        const spec = INTEGER_SETTINGS[key];
+        const override = overrides[key];
+        const raw = override !== undefined ? String(override) : env[spec.env];
+        const source = override !== undefined ? `option \`${key}\`` : `\`${spec.env}\``;
+        if (raw === undefined || raw.trim() === "") {
+            return spec.default;
+        }
+        const value = Number(raw);
+        if (!Number.isInteger(value) || value < spec.min || value > spec.max) {
+            problems.push(`${source} must be an integer from ${spec.min} to ${spec.max} (got "${raw}").`);
+            return spec.default;
+        }
+        return value;
+    };
+
+    const settings = {
+        concurrency: integer("concurrency"),
+        heartbeatSeconds: integer("heartbeatSeconds"),
+        maxReceiveCount: integer("maxReceiveCount"),
+        maxAttempts: integer("maxAttempts"),
+        retryMode: "standard" as WorkerSettings["retryMode"],
+    };
+
+    const rawMode = overrides.retryMode ?? env["AWS_RETRY_MODE"];
+    if (rawMode !== undefined && rawMode !== "") {
+        if ((RETRY_MODES as readonly string[]).includes(rawMode)) {
+            settings.retryMode = rawMode as WorkerSettings["retryMode"];
+        } else {
+            problems.push(`\`AWS_RETRY_MODE\` must be one of ${RETRY_MODES.join(", ")} (got "${rawMode}").`);
+        }
+    }
+
+    if (problems.length > 0) {
+        throw new WorkerConfigError(`Invalid callback worker settings:\n- ${problems.join("\n- ")}`);
+    }
+    return settings;
+}

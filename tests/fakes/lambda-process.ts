@@ -1,0 +1,78 @@
+/**
+ * Runs a bundled worker the way Lambda does: loaded once in its own Node process (init), then invoked
+ * with SQS events (warm invocations), with only the environment Lambda would give it.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import * as path from "node:path";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { parseEntries } from "../fixtures/logs";
+
+export type InvokeResult =
+    | { readonly ok: true; readonly result: SQSBatchResponse }
+    | { readonly ok: false; readonly error: { readonly name: string; readonly message: string } };
+
+export class LambdaProcess {
+    /** Everything the process wrote to stdout and stderr, line by line. */
+    public readonly lines: string[] = [];
+
+    private constructor(private readonly child: ChildProcess) {
+        const collect = (chunk: Buffer): void => {
+            this.lines.push(
+                ...chunk
+                    .toString("utf8")
+                    .split("\n")
+                    .filter((line) => line.trim() !== ""),
+            );
+        };
+        child.stdout?.on("data", collect);
+        child.stderr?.on("data", collect);
+    }
+
+    /**
+     * Starts a process that imports `entryFile` (an ES module exporting `handler`). `env` is the whole
+     * environment besides PATH: fake credentials and region are added; nothing else is inherited.
+     */
+    public static async start(entryFile: string, env: Record<string, string>): Promise<LambdaProcess> {
+        const child = fork(path.join(__dirname, "lambda-runtime.js"), [entryFile], {
+            env: {
+                PATH: process.env["PATH"] ?? "",
+                AWS_REGION: "eu-west-1",
+                AWS_ACCESS_KEY_ID: "AKIDFAKEFAKEFAKE",
+                AWS_SECRET_ACCESS_KEY: "fake-secret",
+                AWS_EC2_METADATA_DISABLED: "true",
+                AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+                AWS_LAMBDA_FUNCTION_NAME: "callback-worker",
+                POWERTOOLS_SERVICE_NAME: "callback-worker",
+                ...env,
+            },
+            execArgv: ["--enable-source-maps"],
+            stdio: ["ignore", "pipe", "pipe", "ipc"],
+        });
+        const lambda = new LambdaProcess(child);
+        const [ready] = (await once(child, "message")) as [{ ready?: boolean; error?: string }];
+        if (!ready.ready) {
+            child.kill();
+            throw new Error(`The bundle failed to load: ${ready.error ?? "unknown"}\n${lambda.lines.join("\n")}`);
+        }
+        return lambda;
+    }
+
+    public async invoke(event: SQSEvent): Promise<InvokeResult> {
+        this.child.send({ event });
+        const [reply] = (await once(this.child, "message")) as [InvokeResult];
+        return reply;
+    }
+
+    /** The JSON log entries written so far. */
+    public get logs(): Array<Record<string, unknown>> {
+        return parseEntries(this.lines);
+    }
+
+    public async stop(): Promise<void> {
+        if (this.child.exitCode === null) {
+            this.child.kill();
+            await once(this.child, "exit");
+        }
+    }
+}

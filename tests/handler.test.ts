@@ -1,0 +1,370 @@
+import { strict as assert } from "node:assert";
+import {
+    SendTaskFailureCommand,
+    SendTaskHeartbeatCommand,
+    SendTaskSuccessCommand,
+    SFNClient,
+    SFNServiceException,
+    TaskTimedOut,
+} from "@aws-sdk/client-sfn";
+import { mockClient } from "aws-sdk-client-mock";
+import * as sinon from "sinon";
+import {
+    createCallbackHandler,
+    defaultProcessor,
+    REJECTED_ERROR,
+    SFN_LIMITS,
+    TaskFailedError,
+    WORKER_ERRORS,
+    type CallbackProcessor,
+    type JsonValue,
+    type WorkerSettings,
+} from "../handlers/callback";
+import { captureLogs } from "./fixtures/logs";
+import { sqsEvent, sqsRecord, tokenOf } from "./fixtures/records";
+
+const sfn = mockClient(SFNClient);
+
+function serviceError(name: string, fault: "client" | "server" = "client"): SFNServiceException {
+    return new SFNServiceException({ name, $fault: fault, $metadata: {}, message: `${name} from the fake` });
+}
+
+function handlerWith(processor: CallbackProcessor<JsonValue, JsonValue>, settings: Partial<WorkerSettings> = {}) {
+    return createCallbackHandler({ processor, settings: { maxReceiveCount: 0, ...settings } });
+}
+
+describe("callback worker (unit, mocked SDK)", () => {
+    beforeEach(() => {
+        sfn.reset();
+        sfn.on(SendTaskSuccessCommand).resolves({});
+        sfn.on(SendTaskFailureCommand).resolves({});
+        sfn.on(SendTaskHeartbeatCommand).resolves({});
+    });
+
+    it("must answer SendTaskSuccess with the processor's output and report no failure", async () => {
+        // Prepare
+        const record = sqsRecord({ input: { order: 7 } });
+        const handler = handlerWith((message) => ({ echoed: message.Input ?? null }));
+        // Act
+        const { result } = await captureLogs(() => handler(sqsEvent(record)));
+        // Assess
+        assert.deepEqual(result, { batchItemFailures: [] });
+        const calls = sfn.commandCalls(SendTaskSuccessCommand);
+        assert.equal(calls.length, 1);
+        assert.deepEqual(calls[0]?.args[0].input, {
+            taskToken: tokenOf(record),
+            output: JSON.stringify({ echoed: { order: 7 } }),
+        });
+        assert.equal(sfn.commandCalls(SendTaskFailureCommand).length, 0);
+    });
+
+    it("must answer SendTaskFailure with the error and cause of a TaskFailedError", async () => {
+        const record = sqsRecord();
+        const handler = handlerWith(() => {
+            throw new TaskFailedError("Approval.Rejected", "The approver said no.");
+        });
+        const { result } = await captureLogs(() => handler(sqsEvent(record)));
+        assert.deepEqual(result, { batchItemFailures: [] });
+        assert.deepEqual(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input, {
+            taskToken: tokenOf(record),
+            error: "Approval.Rejected",
+            cause: "The approver said no.",
+        });
+    });
+
+    it("must truncate error and cause to the SendTaskFailure limits", async () => {
+        const handler = handlerWith(() => {
+            throw new TaskFailedError("E".repeat(300), "c".repeat(40_000));
+        });
+        await captureLogs(() => handler(sqsEvent(sqsRecord())));
+        const input = sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+        assert.equal(input?.error?.length, SFN_LIMITS.errorMaxLength);
+        assert.equal(input?.cause?.length, SFN_LIMITS.causeMaxLength);
+        assert.ok(input?.cause?.endsWith("…"));
+    });
+
+    it("must not put the task token in a failure cause", async () => {
+        const record = sqsRecord();
+        const token = tokenOf(record);
+        const handler = handlerWith(() => {
+            throw new TaskFailedError("Leaky", `token was ${token}`);
+        });
+        await captureLogs(() => handler(sqsEvent(record)));
+        const cause = sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.cause ?? "";
+        assert.ok(!cause.includes(token));
+        assert.match(cause, /^token was sha256:[0-9a-f]{12}$/);
+    });
+
+    describe("poison records", () => {
+        const poison = {
+            "a body that is not JSON": "{not json",
+            "a JSON body that is not an object": '["TaskToken"]',
+            "a body without TaskToken": JSON.stringify({ MessageTitle: "no token" }),
+            "a TaskToken that is not a string": JSON.stringify({ TaskToken: 42 }),
+            "an empty TaskToken": JSON.stringify({ TaskToken: "" }),
+            "a TaskToken over 2048 characters": JSON.stringify({ TaskToken: "A".repeat(2049) }),
+        };
+        for (const [what, body] of Object.entries(poison)) {
+            it(`must report ${what} in batchItemFailures and log it once with its messageId`, async () => {
+                const bad = sqsRecord({ body, messageId: "poison-1" });
+                const good = sqsRecord();
+                const handler = handlerWith(defaultProcessor);
+                const { result, logs } = await captureLogs(() => handler(sqsEvent(bad, good)));
+                assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "poison-1" }] });
+                const mentions = logs.entries.filter((e) => e["messageId"] === "poison-1");
+                assert.equal(mentions.length, 1);
+                assert.equal(mentions[0]?.["level"], "ERROR");
+                assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 1, "the good record is still answered");
+            });
+        }
+
+        it("must fail the invocation when every record of the batch is poison (nothing is deleted)", async () => {
+            const handler = handlerWith(defaultProcessor);
+            await captureLogs(async () => {
+                await assert.rejects(handler(sqsEvent(sqsRecord({ body: "x" }), sqsRecord({ body: "{}" }))), {
+                    name: "FullBatchFailureError",
+                });
+            });
+        });
+    });
+
+    for (const name of ["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]) {
+        it(`must treat ${name} from Step Functions as a task already over: record done`, async () => {
+            sfn.on(SendTaskSuccessCommand).rejects(serviceError(name));
+            const record = sqsRecord({ messageId: "late" });
+            const { result, logs } = await captureLogs(() => handlerWith(defaultProcessor)(sqsEvent(record)));
+            assert.deepEqual(result, { batchItemFailures: [] });
+            const entry = logs.entries.find((e) => e["messageId"] === "late");
+            assert.equal(entry?.["errorName"], name);
+            assert.equal(entry?.["level"], "WARN");
+        });
+    }
+
+    for (const [name, fault] of [
+        ["ThrottlingException", "client"],
+        ["ServiceUnavailable", "server"],
+        ["AccessDeniedException", "client"],
+    ] as const) {
+        it(`must report the record for redelivery when SendTask fails with ${name}`, async () => {
+            sfn.on(SendTaskSuccessCommand).rejects(serviceError(name, fault));
+            const failing = sqsRecord({ messageId: "unanswered" });
+            const other = sqsRecord();
+            sfn.on(SendTaskSuccessCommand, { taskToken: tokenOf(other) }).resolves({});
+            const { result } = await captureLogs(() => handlerWith(defaultProcessor)(sqsEvent(failing, other)));
+            assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "unanswered" }] });
+        });
+    }
+
+    it("must fail the task with Worker.OutputTooLarge when the output exceeds 256 KiB", async () => {
+        const handler = handlerWith(() => ({ blob: "x".repeat(SFN_LIMITS.outputMaxBytes) }));
+        const { result } = await captureLogs(() => handler(sqsEvent(sqsRecord())));
+        assert.deepEqual(result, { batchItemFailures: [] });
+        assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0);
+        const input = sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+        assert.equal(input?.error, WORKER_ERRORS.outputTooLarge);
+        assert.match(input?.cause ?? "", /is 262155 bytes; SendTaskSuccess accepts at most 262144 bytes/);
+    });
+
+    it("must count the 256 KiB limit in UTF-8 bytes, not characters", async () => {
+        const handler = handlerWith(() => "é".repeat(SFN_LIMITS.outputMaxBytes / 2));
+        await captureLogs(() => handler(sqsEvent(sqsRecord())));
+        assert.equal(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.error, WORKER_ERRORS.outputTooLarge);
+    });
+
+    it("must fail the task with Worker.OutputNotJson when the output cannot be serialised", async () => {
+        const handler = handlerWith(() => ({ amount: BigInt(1) }) as unknown as JsonValue);
+        await captureLogs(() => handler(sqsEvent(sqsRecord())));
+        const input = sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+        assert.equal(input?.error, WORKER_ERRORS.outputNotJson);
+    });
+
+    it("must send null when the processor returns nothing", async () => {
+        const handler = handlerWith(() => undefined as unknown as JsonValue);
+        await captureLogs(() => handler(sqsEvent(sqsRecord())));
+        assert.equal(sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output, "null");
+    });
+
+    it("must retry a record whose processor throws an unexpected error, without answering the task", async () => {
+        const handler = handlerWith(
+            (message) => {
+                if (message.Input === "flaky") {
+                    throw new Error("slow system unreachable");
+                }
+                return "ok";
+            },
+            { maxReceiveCount: 5 },
+        );
+        const ok = sqsRecord();
+        const { result } = await captureLogs(() =>
+            handler(sqsEvent(sqsRecord({ messageId: "retry-me", receiveCount: 4, input: "flaky" }), ok)),
+        );
+        assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "retry-me" }] });
+        assert.equal(sfn.commandCalls(SendTaskFailureCommand).length, 0);
+        assert.deepEqual(
+            sfn.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input.taskToken),
+            [tokenOf(ok)],
+        );
+    });
+
+    it("must fail the task on the last receive when the processor keeps throwing", async () => {
+        const handler = handlerWith(
+            () => {
+                throw new RangeError("slow system unreachable");
+            },
+            { maxReceiveCount: 5 },
+        );
+        const { result } = await captureLogs(() => handler(sqsEvent(sqsRecord({ receiveCount: 5 }))));
+        assert.deepEqual(result, { batchItemFailures: [] });
+        assert.deepEqual(
+            sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.error,
+            WORKER_ERRORS.retriesExhausted,
+        );
+        assert.match(
+            sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.cause ?? "",
+            /failed on all 5 receives; last error: RangeError: slow system unreachable/,
+        );
+    });
+
+    it("must process records concurrently, never more at once than the configured bound", async () => {
+        let inFlight = 0;
+        let peak = 0;
+        const handler = handlerWith(
+            async () => {
+                inFlight += 1;
+                peak = Math.max(peak, inFlight);
+                await new Promise((resolve) => setTimeout(resolve, 5));
+                inFlight -= 1;
+                return "ok";
+            },
+            { concurrency: 3 },
+        );
+        const records = Array.from({ length: 10 }, () => sqsRecord());
+        const { result } = await captureLogs(() => handler(sqsEvent(...records)));
+        assert.deepEqual(result, { batchItemFailures: [] });
+        assert.equal(peak, 3);
+        assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 10);
+    });
+
+    it("must never log a whole task token", async () => {
+        sfn.on(SendTaskSuccessCommand).rejects(serviceError("ThrottlingException"));
+        const records = [sqsRecord(), sqsRecord(), sqsRecord({ body: JSON.stringify({ TaskToken: 5 }) })];
+        const handler = handlerWith((message) => {
+            throw new Error(`cannot handle ${message.TaskToken}`);
+        });
+        const { logs } = await captureLogs(() => handler(sqsEvent(...records)).catch(() => undefined));
+        assert.ok(logs.lines.length >= 3);
+        for (const record of records.slice(0, 2)) {
+            const token = tokenOf(record);
+            for (const line of logs.lines) {
+                assert.ok(!line.includes(token.slice(0, 40)), `log line leaks a token: ${line.slice(0, 120)}`);
+            }
+        }
+    });
+
+    describe("heartbeats", () => {
+        let clock: sinon.SinonFakeTimers;
+        beforeEach(() => {
+            clock = sinon.useFakeTimers({ toFake: ["setInterval", "clearInterval", "setTimeout", "clearTimeout"] });
+        });
+        afterEach(() => clock.restore());
+
+        it("must send SendTaskHeartbeat on the interval while the processor runs, and stop after", async () => {
+            const record = sqsRecord();
+            const handler = handlerWith(
+                () => new Promise<JsonValue>((resolve) => setTimeout(() => resolve("done"), 3_500)),
+                { heartbeatSeconds: 1 },
+            );
+            const { result } = await captureLogs(async () => {
+                const pending = handler(sqsEvent(record));
+                await clock.tickAsync(10_000);
+                return pending;
+            });
+            assert.deepEqual(result, { batchItemFailures: [] });
+            const beats = sfn.commandCalls(SendTaskHeartbeatCommand);
+            assert.equal(beats.length, 3);
+            assert.equal(beats[0]?.args[0].input.taskToken, tokenOf(record));
+        });
+
+        it("must abort the processor and answer nothing when a heartbeat says the task timed out", async () => {
+            sfn.on(SendTaskHeartbeatCommand).rejects(new TaskTimedOut({ $metadata: {}, message: "Task Timed Out" }));
+            let aborted = false;
+            const handler = handlerWith(
+                (_message, { signal }) =>
+                    new Promise<JsonValue>((resolve, reject) => {
+                        signal.addEventListener("abort", () => {
+                            aborted = true;
+                            reject(new Error("aborted"));
+                        });
+                        setTimeout(() => resolve("too late"), 60_000);
+                    }),
+                { heartbeatSeconds: 2 },
+            );
+            const { result } = await captureLogs(async () => {
+                const pending = handler(sqsEvent(sqsRecord()));
+                await clock.tickAsync(2_100);
+                return pending;
+            });
+            assert.ok(aborted);
+            assert.deepEqual(result, { batchItemFailures: [] });
+            assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0);
+            assert.equal(sfn.commandCalls(SendTaskFailureCommand).length, 0);
+        });
+
+        it("must keep going when a heartbeat fails transiently", async () => {
+            sfn.on(SendTaskHeartbeatCommand).rejectsOnce(serviceError("ThrottlingException")).resolves({});
+            const handler = handlerWith(
+                () => new Promise<JsonValue>((resolve) => setTimeout(() => resolve("done"), 2_500)),
+                { heartbeatSeconds: 1 },
+            );
+            const { result, logs } = await captureLogs(async () => {
+                const pending = handler(sqsEvent(sqsRecord()));
+                await clock.tickAsync(3_000);
+                return pending;
+            });
+            assert.deepEqual(result, { batchItemFailures: [] });
+            assert.equal(sfn.commandCalls(SendTaskHeartbeatCommand).length, 2);
+            assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 1);
+            assert.ok(
+                logs.entries.some((e) => e["message"] === "Heartbeat failed; will try again at the next interval"),
+            );
+        });
+    });
+});
+
+describe("default processor", () => {
+    const context = {
+        messageId: "m-1",
+        receiveCount: 2,
+        tokenRef: "sha256:000000000000",
+        signal: new AbortController().signal,
+    } as Parameters<typeof defaultProcessor>[1];
+
+    it("must complete with a summary of the message, without the token or the input", async () => {
+        const output = await defaultProcessor(
+            { TaskToken: "secret-token", MessageTitle: "Title", ExecutionId: "arn:exec", Input: { big: "x" } },
+            context,
+        );
+        assert.deepEqual(output, {
+            status: "completed",
+            message: "Callback task completed successfully.",
+            title: "Title",
+            executionId: "arn:exec",
+            messageId: "m-1",
+            receiveCount: 2,
+        });
+    });
+
+    it("must reject with Callback.Rejected and the given reason when the input says so", () => {
+        assert.throws(
+            () =>
+                defaultProcessor(
+                    { TaskToken: "t", Input: { decision: "reject", reason: "Budget exceeded." } },
+                    context,
+                ),
+            (error: unknown) =>
+                error instanceof TaskFailedError &&
+                error.error === REJECTED_ERROR &&
+                error.message === "Budget exceeded.",
+        );
+    });
+});
