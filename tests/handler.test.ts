@@ -104,9 +104,10 @@ describe("callback worker (unit, mocked SDK)", () => {
             "an empty TaskToken": JSON.stringify({ TaskToken: "" }),
             "a TaskToken over 2048 characters": JSON.stringify({ TaskToken: "A".repeat(2049) }),
         };
-        for (const [what, body] of Object.entries(poison)) {
+        const hostile: Record<string, unknown> = { ...poison, "a record without a body": undefined };
+        for (const [what, body] of Object.entries(hostile)) {
             it(`must report ${what} in batchItemFailures and log it once with its messageId`, async () => {
-                const bad = sqsRecord({ body, messageId: "poison-1" });
+                const bad = { ...sqsRecord({ messageId: "poison-1" }), body: body as string };
                 const good = sqsRecord();
                 const handler = handlerWith(defaultProcessor);
                 const { result, logs } = await captureLogs(() => handler(sqsEvent(bad, good)));

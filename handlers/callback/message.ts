@@ -9,6 +9,9 @@ import { PoisonMessageError } from "./errors";
  * cannot be answered.
  */
 export function parseCallbackMessage(record: Pick<SQSRecord, "body">): CallbackMessage {
+    if (typeof record.body !== "string") {
+        throw new PoisonMessageError(`Message body must be a string (got ${typeof record.body}).`);
+    }
     let body: unknown;
     try {
         body = JSON.parse(record.body);

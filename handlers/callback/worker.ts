@@ -167,7 +167,11 @@ export function createCallbackHandler<TInput = JsonValue, TOutput extends JsonVa
         }
         const token = message.TaskToken;
         const ref = tokenRef(token);
-        const logKeys = { messageId: record.messageId, tokenRef: ref, executionId: message.ExecutionId };
+        const logKeys = {
+            messageId: record.messageId,
+            tokenRef: ref,
+            ...(typeof message.ExecutionId === "string" ? { executionId: message.ExecutionId } : {}),
+        };
 
         let outcome: Outcome;
         try {
