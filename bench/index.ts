@@ -15,6 +15,7 @@ import { performance } from "node:perf_hooks";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { BUNDLE_ENTRY_FILE, DEFAULT_WORKER_ENTRY, REPO_ROOT } from "../components/bundle";
+import { lambdaEnvironment } from "../tests/fakes/lambda-process";
 import { FakeStepFunctions } from "../tests/fakes/sfn-endpoint";
 import { sqsEvent, sqsRecord } from "../tests/fixtures/records";
 
@@ -32,12 +33,7 @@ interface Variant {
 }
 
 const ENV = {
-    PATH: process.env["PATH"] ?? "",
-    AWS_REGION: "eu-west-1",
-    AWS_ACCESS_KEY_ID: "AKIDFAKEFAKEFAKE",
-    AWS_SECRET_ACCESS_KEY: "fake-secret",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    ...lambdaEnvironment(),
     AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
     POWERTOOLS_LOG_LEVEL: "WARN",
 };

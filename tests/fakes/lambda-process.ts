@@ -8,6 +8,21 @@ import * as path from "node:path";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { parseEntries } from "../fixtures/logs";
 
+/**
+ * The environment a worker process starts with: PATH, a region and fake credentials (so the SDK signs
+ * requests for the loopback fake), nothing inherited that could reach a real account.
+ */
+export function lambdaEnvironment(): Record<string, string> {
+    return {
+        PATH: process.env["PATH"] ?? "",
+        AWS_REGION: "eu-west-1",
+        AWS_ACCESS_KEY_ID: "AKIDFAKEFAKEFAKE",
+        AWS_SECRET_ACCESS_KEY: "fake-secret",
+        AWS_EC2_METADATA_DISABLED: "true",
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    };
+}
+
 export type InvokeResult =
     | { readonly ok: true; readonly result: SQSBatchResponse }
     | { readonly ok: false; readonly error: { readonly name: string; readonly message: string } };
@@ -36,12 +51,7 @@ export class LambdaProcess {
     public static async start(entryFile: string, env: Record<string, string>): Promise<LambdaProcess> {
         const child = fork(path.join(__dirname, "lambda-runtime.js"), [entryFile], {
             env: {
-                PATH: process.env["PATH"] ?? "",
-                AWS_REGION: "eu-west-1",
-                AWS_ACCESS_KEY_ID: "AKIDFAKEFAKEFAKE",
-                AWS_SECRET_ACCESS_KEY: "fake-secret",
-                AWS_EC2_METADATA_DISABLED: "true",
-                AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+                ...lambdaEnvironment(),
                 AWS_LAMBDA_FUNCTION_NAME: "callback-worker",
                 POWERTOOLS_SERVICE_NAME: "callback-worker",
                 ...env,
