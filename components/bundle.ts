@@ -31,8 +31,10 @@ export const DEFAULT_LAMBDA_RUNTIME: LambdaRuntime = "nodejs22.x";
 export const DEFAULT_WORKER_ENTRY = "handlers/callback/handler.ts";
 /** Stands in for `@aws-sdk/credential-provider-node` in bundles, relative to the repository root. */
 export const LAMBDA_CREDENTIALS_MODULE = "handlers/callback/lambda-credentials.ts";
-/** The file of the bundle that Lambda loads; the function's handler is `index.handler`. */
+/** The file of the bundle that Lambda loads. */
 export const BUNDLE_ENTRY_FILE = "index.mjs";
+/** The Lambda `handler` setting for a bundle: the `handler` export of `index.mjs`. */
+export const BUNDLE_HANDLER = "index.handler";
 
 export interface BundleOptions {
     /** The module exporting `handler`, absolute or relative to the repository root. Default: the default worker. */
@@ -106,6 +108,28 @@ export async function bundleWorker(options: BundleOptions = {}): Promise<WorkerB
         hash.update(name).update("\0").update(text).update("\0");
     }
     return { files, sha256: hash.digest("hex") };
+}
+
+const bundled = new Map<string, Promise<WorkerBundle>>();
+
+/**
+ * {@link bundleWorker}, once per entry and runtime for the life of the process: a program with several
+ * workflows (or a test running the program many times) bundles equal sources once.
+ */
+export function bundleWorkerOnce(options: BundleOptions = {}): Promise<WorkerBundle> {
+    const key = JSON.stringify([
+        options.entry ?? DEFAULT_WORKER_ENTRY,
+        options.runtime ?? DEFAULT_LAMBDA_RUNTIME,
+        options.minify ?? true,
+    ]);
+    let bundle = bundled.get(key);
+    if (bundle === undefined) {
+        bundle = bundleWorker(options);
+        bundled.set(key, bundle);
+        // A failed bundle is not cached: the next program run tries again.
+        bundle.catch(() => bundled.delete(key));
+    }
+    return bundle;
 }
 
 /** Writes a bundle to `dir`, replacing what was there. */

@@ -1,0 +1,437 @@
+/**
+ * CallbackWorkflow: the Step Functions wait-for-callback pattern with production defaults, as one
+ * Pulumi component. The class only wires resources; documents, the definition and defaults are pure
+ * functions in `iam.ts`, `definition.ts` and `settings.ts`.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { renderDefinition } from "./asl";
+import { BUNDLE_HANDLER, bundleWorkerOnce, type LambdaRuntime } from "./bundle";
+import { callbackDefinition } from "./definition";
+import {
+    assumeRolePolicy,
+    denyInsecureTransport,
+    policyDocument,
+    renderPolicy,
+    stateMachineServiceStatements,
+    workerStatements,
+    type PolicyStatement,
+} from "./iam";
+import {
+    argProblems,
+    resolveArgs,
+    workerHeartbeatInterval,
+    type CallbackWorkflowArgs,
+    type ResolvedArgs,
+} from "./settings";
+
+export type { CallbackWorkflowArgs } from "./settings";
+
+/** The component's type token (`<package>:<module>:<type>`); never rename it without an alias. */
+export const CALLBACK_WORKFLOW_TYPE = "callback:index:CallbackWorkflow";
+
+/** The worker's code: the bundle of its entry, as an archive of `index.mjs` and its source map. */
+function workerCode(entry: string | undefined, runtime: LambdaRuntime): Promise<pulumi.asset.AssetArchive> {
+    return bundleWorkerOnce({ ...(entry !== undefined ? { entry } : {}), runtime }).then(
+        (bundle) =>
+            new pulumi.asset.AssetArchive(
+                Object.fromEntries([...bundle.files].map(([name, text]) => [name, new pulumi.asset.StringAsset(text)])),
+            ),
+    );
+}
+
+/** Throws one error listing every invalid argument (`pulumi.InputPropertiesError`, as pulumi-eks does). */
+function validate(name: string, args: CallbackWorkflowArgs): ResolvedArgs {
+    const problems = argProblems(args);
+    if (problems.length > 0) {
+        throw new pulumi.InputPropertiesError({
+            message: `Invalid arguments for CallbackWorkflow "${name}":\n${problems.map((p) => `- \`${p.key}\` ${p.reason}`).join("\n")}`,
+            errors: problems.map((p) => ({ propertyPath: p.key, reason: p.reason })),
+        });
+    }
+    return resolveArgs(args);
+}
+
+export class CallbackWorkflow extends pulumi.ComponentResource {
+    public readonly stateMachineArn: pulumi.Output<string>;
+    public readonly stateMachineName: pulumi.Output<string>;
+    public readonly queueUrl: pulumi.Output<string>;
+    public readonly queueArn: pulumi.Output<string>;
+    public readonly dlqUrl: pulumi.Output<string>;
+    public readonly dlqArn: pulumi.Output<string>;
+    public readonly topicArn: pulumi.Output<string>;
+    public readonly workerName: pulumi.Output<string>;
+    public readonly workerArn: pulumi.Output<string>;
+    public readonly workerLogGroupName: pulumi.Output<string>;
+    public readonly stateMachineLogGroupName: pulumi.Output<string>;
+    /** Where alarms go; undefined when alarms are off. */
+    public readonly alarmTopicArn: pulumi.Output<string> | undefined;
+    /** The customer managed key of the queues and topic, when there is one. */
+    public readonly kmsKeyArn: pulumi.Output<string> | undefined;
+
+    constructor(name: string, args: CallbackWorkflowArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
+        super(CALLBACK_WORKFLOW_TYPE, name, {}, opts);
+        const settings = validate(name, args);
+        const parent = { parent: this };
+        const tags = { ...settings.tags, "callback-workflow": name };
+        const partition = aws.getPartitionOutput({}, parent).partition;
+        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+
+        // Encryption: SQS-managed SSE and the AWS-managed SNS key by default, or one customer key.
+        const key =
+            settings.kmsKey === "create"
+                ? new aws.kms.Key(
+                      `${name}-key`,
+                      {
+                          description: `Encrypts the queues and topics of callback workflow ${name}.`,
+                          enableKeyRotation: true,
+                          deletionWindowInDays: 30,
+                          policy: renderPolicy([
+                              {
+                                  Sid: "AccountAdministersThroughIam",
+                                  Effect: "Allow",
+                                  Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` },
+                                  Action: "kms:*",
+                                  Resource: "*",
+                              },
+                              {
+                                  Sid: "CloudWatchAlarmsPublishToEncryptedTopic",
+                                  Effect: "Allow",
+                                  Principal: { Service: "cloudwatch.amazonaws.com" },
+                                  Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                                  Resource: "*",
+                                  Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+                              },
+                          ]),
+                          tags,
+                      },
+                      parent,
+                  )
+                : undefined;
+        const kmsKeyArn: pulumi.Input<string> | undefined =
+            key?.arn ?? (settings.kmsKey);
+        const queueEncryption =
+            kmsKeyArn !== undefined
+                ? { kmsMasterKeyId: kmsKeyArn, kmsDataKeyReusePeriodSeconds: 300 }
+                : { sqsManagedSseEnabled: true };
+
+        // Queues: the DLQ outlives the work queue; the work queue's visibility covers 6 worker timeouts.
+        const dlq = new aws.sqs.Queue(
+            `${name}-dlq`,
+            { ...queueEncryption, messageRetentionSeconds: settings.dlqRetentionSeconds, tags },
+            parent,
+        );
+        const queue = new aws.sqs.Queue(
+            `${name}-queue`,
+            {
+                ...queueEncryption,
+                visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+                messageRetentionSeconds: settings.queueRetentionSeconds,
+                redrivePolicy: pulumi.jsonStringify({
+                    deadLetterTargetArn: dlq.arn,
+                    maxReceiveCount: settings.maxReceiveCount,
+                }),
+                tags,
+            },
+            parent,
+        );
+        new aws.sqs.RedriveAllowPolicy(
+            `${name}-dlq-redrive-allow`,
+            {
+                queueUrl: dlq.url,
+                redriveAllowPolicy: pulumi.jsonStringify({
+                    redrivePermission: "byQueue",
+                    sourceQueueArns: [queue.arn],
+                }),
+            },
+            parent,
+        );
+        for (const [suffix, q] of [
+            ["queue", queue],
+            ["dlq", dlq],
+        ] as const) {
+            new aws.sqs.QueuePolicy(
+                `${name}-${suffix}-policy`,
+                { queueUrl: q.url, policy: renderPolicy([denyInsecureTransport(q.arn, "sqs:*")]) },
+                parent,
+            );
+        }
+
+        // Notification topic: encrypted, TLS only, optional subscriptions.
+        const topic = new aws.sns.Topic(
+            `${name}-topic`,
+            { kmsMasterKeyId: kmsKeyArn ?? "alias/aws/sns", tags },
+            parent,
+        );
+        new aws.sns.TopicPolicy(
+            `${name}-topic-policy`,
+            { arn: topic.arn, policy: renderPolicy([denyInsecureTransport(topic.arn, "sns:Publish")]) },
+            parent,
+        );
+        settings.subscriptions.forEach((subscription, index) => {
+            new aws.sns.TopicSubscription(
+                `${name}-subscription-${index}`,
+                { topic: topic.arn, protocol: subscription.protocol, endpoint: subscription.endpoint },
+                parent,
+            );
+        });
+
+        // Log groups, each with its retention. The state machine's sits under /aws/vendedlogs/ as AWS advises.
+        const stateMachineLogs = new aws.cloudwatch.LogGroup(
+            `${name}-sfn-logs`,
+            { namePrefix: `/aws/vendedlogs/states/${name}-`, retentionInDays: settings.logRetentionDays, tags },
+            parent,
+        );
+        const workerLogs = new aws.cloudwatch.LogGroup(
+            `${name}-worker-logs`,
+            { namePrefix: `/aws/lambda/${name}-worker-`, retentionInDays: settings.logRetentionDays, tags },
+            parent,
+        );
+
+        // State machine: role = union of what its tasks declared + log delivery and X-Ray on "*".
+        const { definition, statements: taskStatements } = callbackDefinition({
+            queueUrl: queue.url,
+            queueArn: queue.arn,
+            topicArn: topic.arn,
+            ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}),
+            taskTimeoutSeconds: settings.taskTimeoutSeconds,
+            ...(settings.heartbeatSeconds !== undefined ? { heartbeatSeconds: settings.heartbeatSeconds } : {}),
+            messageTitle: settings.messageTitle,
+        });
+        const stateMachineRole = new aws.iam.Role(
+            `${name}-sfn-role`,
+            { assumeRolePolicy: pulumi.jsonStringify(assumeRolePolicy("states.amazonaws.com", accountId)), tags },
+            parent,
+        );
+        const logging = settings.stateMachineLogLevel !== "OFF";
+        const stateMachineStatements: PolicyStatement[] = [
+            ...taskStatements,
+            ...stateMachineServiceStatements({ logging, tracing: settings.tracing }),
+        ];
+        const stateMachinePolicy = new aws.iam.RolePolicy(
+            `${name}-sfn-policy`,
+            { role: stateMachineRole.id, policy: renderPolicy(stateMachineStatements) },
+            parent,
+        );
+        const stateMachine = new aws.sfn.StateMachine(
+            `${name}-state-machine`,
+            {
+                type: "STANDARD",
+                roleArn: stateMachineRole.arn,
+                definition: renderDefinition(definition, partition, "STANDARD"),
+                loggingConfiguration: {
+                    level: settings.stateMachineLogLevel,
+                    includeExecutionData: settings.includeExecutionData,
+                    ...(logging ? { logDestination: pulumi.interpolate`${stateMachineLogs.arn}:*` } : {}),
+                },
+                tracingConfiguration: { enabled: settings.tracing },
+                tags,
+            },
+            // AWS checks log delivery permissions when the state machine is created.
+            { ...parent, dependsOn: [stateMachinePolicy] },
+        );
+
+        // Worker: its own role, scoped to its queue, its state machine and its log group.
+        const workerRole = new aws.iam.Role(
+            `${name}-worker-role`,
+            { assumeRolePolicy: pulumi.jsonStringify(assumeRolePolicy("lambda.amazonaws.com", accountId)), tags },
+            parent,
+        );
+        const workerPolicy = new aws.iam.RolePolicy(
+            `${name}-worker-policy`,
+            {
+                role: workerRole.id,
+                policy: renderPolicy(
+                    workerStatements({
+                        queueArn: queue.arn,
+                        stateMachineArn: stateMachine.arn,
+                        logGroupArn: workerLogs.arn,
+                        ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}),
+                    }),
+                ),
+            },
+            parent,
+        );
+        const worker = new aws.lambda.Function(
+            `${name}-worker`,
+            {
+                runtime: settings.runtime,
+                architectures: ["arm64"],
+                handler: BUNDLE_HANDLER,
+                code: workerCode(settings.workerEntry, settings.runtime),
+                role: workerRole.arn,
+                memorySize: settings.workerMemoryMb,
+                timeout: settings.workerTimeoutSeconds,
+                loggingConfig: { logFormat: "Text", logGroup: workerLogs.name },
+                environment: {
+                    variables: {
+                        NODE_OPTIONS: "--enable-source-maps",
+                        POWERTOOLS_SERVICE_NAME: name,
+                        POWERTOOLS_LOG_LEVEL: settings.workerLogLevel,
+                        CALLBACK_CONCURRENCY: String(settings.workerConcurrency),
+                        CALLBACK_HEARTBEAT_SECONDS: String(workerHeartbeatInterval(settings.heartbeatSeconds)),
+                        CALLBACK_MAX_RECEIVE_COUNT: String(settings.maxReceiveCount),
+                    },
+                },
+                tags,
+            },
+            { ...parent, dependsOn: [workerPolicy] },
+        );
+        new aws.lambda.EventSourceMapping(
+            `${name}-trigger`,
+            {
+                eventSourceArn: queue.arn,
+                functionName: worker.arn,
+                batchSize: settings.batchSize,
+                maximumBatchingWindowInSeconds: settings.batchingWindowSeconds,
+                functionResponseTypes: ["ReportBatchItemFailures"],
+                scalingConfig: { maximumConcurrency: settings.maxConcurrency },
+                tags,
+            },
+            // The worker must be able to answer tokens before it receives the first message.
+            { ...parent, dependsOn: [workerPolicy] },
+        );
+
+        // Alarms: the DLQ is only useful if someone is told; so are failed, timed-out and aborted executions.
+        let alarmTopicArn: pulumi.Output<string> | undefined;
+        if (settings.alarms) {
+            alarmTopicArn =
+                settings.alarmTopicArn !== undefined
+                    ? pulumi.output(settings.alarmTopicArn)
+                    : this.createAlarmTopic(name, settings, key, partition, accountId, tags);
+            this.createAlarms(name, alarmTopicArn, dlq, stateMachine, tags);
+        }
+
+        this.stateMachineArn = stateMachine.arn;
+        this.stateMachineName = stateMachine.name;
+        this.queueUrl = queue.url;
+        this.queueArn = queue.arn;
+        this.dlqUrl = dlq.url;
+        this.dlqArn = dlq.arn;
+        this.topicArn = topic.arn;
+        this.workerName = worker.name;
+        this.workerArn = worker.arn;
+        this.workerLogGroupName = workerLogs.name;
+        this.stateMachineLogGroupName = stateMachineLogs.name;
+        this.alarmTopicArn = alarmTopicArn;
+        this.kmsKeyArn = key?.arn ?? (kmsKeyArn !== undefined ? pulumi.output(kmsKeyArn) : undefined);
+        this.registerOutputs({
+            stateMachineArn: this.stateMachineArn,
+            stateMachineName: this.stateMachineName,
+            queueUrl: this.queueUrl,
+            queueArn: this.queueArn,
+            dlqUrl: this.dlqUrl,
+            dlqArn: this.dlqArn,
+            topicArn: this.topicArn,
+            workerName: this.workerName,
+            workerArn: this.workerArn,
+            workerLogGroupName: this.workerLogGroupName,
+            stateMachineLogGroupName: this.stateMachineLogGroupName,
+            alarmTopicArn: this.alarmTopicArn,
+            kmsKeyArn: this.kmsKeyArn,
+        });
+    }
+
+    /**
+     * A topic for alarms: TLS only, CloudWatch allowed to publish from this account. Encrypted only with a
+     * key the component created (its policy lets CloudWatch use it); the AWS-managed SNS key would
+     * silently drop alarm notifications, since CloudWatch cannot use it.
+     */
+    private createAlarmTopic(
+        name: string,
+        settings: ResolvedArgs,
+        key: aws.kms.Key | undefined,
+        partition: pulumi.Output<string>,
+        accountId: pulumi.Output<string>,
+        tags: Record<string, string>,
+    ): pulumi.Output<string> {
+        const parent = { parent: this };
+        const topic = new aws.sns.Topic(
+            `${name}-alarms`,
+            { ...(key ? { kmsMasterKeyId: key.arn } : {}), tags },
+            parent,
+        );
+        new aws.sns.TopicPolicy(
+            `${name}-alarms-policy`,
+            {
+                arn: topic.arn,
+                policy: pulumi.jsonStringify(
+                    policyDocument([
+                        {
+                            Sid: "CloudWatchAlarmsPublish",
+                            Effect: "Allow",
+                            Principal: { Service: "cloudwatch.amazonaws.com" },
+                            Action: "sns:Publish",
+                            Resource: topic.arn,
+                            Condition: {
+                                ArnLike: {
+                                    "aws:SourceArn": pulumi.interpolate`arn:${partition}:cloudwatch:*:${accountId}:alarm:*`,
+                                },
+                            },
+                        },
+                        denyInsecureTransport(topic.arn, "sns:Publish"),
+                    ]),
+                ),
+            },
+            parent,
+        );
+        settings.alarmEmails.forEach((email, index) => {
+            new aws.sns.TopicSubscription(
+                `${name}-alarm-email-${index}`,
+                { topic: topic.arn, protocol: "email", endpoint: email },
+                parent,
+            );
+        });
+        return topic.arn;
+    }
+
+    private createAlarms(
+        name: string,
+        topicArn: pulumi.Output<string>,
+        dlq: aws.sqs.Queue,
+        stateMachine: aws.sfn.StateMachine,
+        tags: Record<string, string>,
+    ): void {
+        const parent = { parent: this };
+        const common = {
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: 0,
+            evaluationPeriods: 1,
+            period: 60,
+            treatMissingData: "notBreaching",
+            alarmActions: [topicArn],
+            okActions: [topicArn],
+            tags,
+        };
+        new aws.cloudwatch.MetricAlarm(
+            `${name}-dlq-not-empty`,
+            {
+                ...common,
+                alarmDescription: `Messages in the dead-letter queue of callback workflow ${name}: tasks that no worker could answer.`,
+                namespace: "AWS/SQS",
+                metricName: "ApproximateNumberOfMessagesVisible",
+                dimensions: { QueueName: dlq.name },
+                statistic: "Maximum",
+            },
+            parent,
+        );
+        for (const [suffix, metricName, what] of [
+            ["executions-failed", "ExecutionsFailed", "failed"],
+            ["executions-timed-out", "ExecutionsTimedOut", "timed out"],
+            ["executions-aborted", "ExecutionsAborted", "were aborted"],
+        ] as const) {
+            new aws.cloudwatch.MetricAlarm(
+                `${name}-${suffix}`,
+                {
+                    ...common,
+                    alarmDescription: `Executions of callback workflow ${name} ${what}.`,
+                    namespace: "AWS/States",
+                    metricName,
+                    dimensions: { StateMachineArn: stateMachine.arn },
+                    statistic: "Sum",
+                },
+                parent,
+            );
+        }
+    }
+}

@@ -1,0 +1,123 @@
+/**
+ * Stack configuration → CallbackWorkflow arguments. Every key is read once, typed, and checked against
+ * the same table the component uses; every bad or unknown key is reported together, with the key, the
+ * value and what is allowed, before any resource is created.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { argProblems, BOOLEAN_ARGS, ENUM_ARGS, INTEGER_ARGS, type CallbackWorkflowArgs } from "./settings";
+
+/** Keys whose values are strings (`kmsKey` may be "create" or a key ARN). */
+const STRING_KEYS = ["kmsKey", "alarmTopicArn", "messageTitle", "workerEntry"] as const;
+/** Keys whose values are structured (YAML lists/objects in the stack file). */
+const OBJECT_KEYS = ["subscriptions", "alarmEmails", "tags"] as const;
+
+/** Every configuration key the program reads, without the namespace. */
+export const CONFIG_KEYS: readonly string[] = [
+    ...Object.keys(INTEGER_ARGS),
+    ...Object.keys(ENUM_ARGS),
+    ...Object.keys(BOOLEAN_ARGS),
+    ...STRING_KEYS,
+    ...OBJECT_KEYS,
+].sort();
+
+/** Stack configuration the program cannot use, every problem listed. */
+export class StackConfigError extends pulumi.RunError {
+    constructor(
+        public readonly problems: readonly string[],
+        stack: string,
+    ) {
+        super(`Invalid configuration for stack "${stack}":\n- ${problems.join("\n- ")}`);
+        this.name = "StackConfigError";
+    }
+}
+
+/**
+ * Reads the workflow's arguments from the stack configuration in `namespace` (default: the project
+ * name). Throws {@link StackConfigError} listing every problem.
+ */
+export function readStackConfig(namespace: string = pulumi.getProject()): CallbackWorkflowArgs {
+    const config = new pulumi.Config(namespace);
+    const problems: string[] = [];
+    const args: Record<string, unknown> = {};
+    const name = (key: string): string => `${namespace}:${key}`;
+
+    for (const key of Object.keys(INTEGER_ARGS)) {
+        const raw = config.get(key);
+        if (raw === undefined) {
+            continue;
+        }
+        const value = Number(raw);
+        if (raw.trim() === "" || !Number.isInteger(value)) {
+            const spec = INTEGER_ARGS[key as keyof typeof INTEGER_ARGS];
+            problems.push(`${name(key)} must be an integer from ${spec.min} to ${spec.max} (got "${raw}").`);
+        } else {
+            args[key] = value;
+        }
+    }
+    for (const key of Object.keys(BOOLEAN_ARGS)) {
+        const raw = config.get(key);
+        if (raw === undefined) {
+            continue;
+        }
+        if (raw === "true" || raw === "false") {
+            args[key] = raw === "true";
+        } else {
+            problems.push(`${name(key)} must be true or false (got "${raw}").`);
+        }
+    }
+    for (const key of [...Object.keys(ENUM_ARGS), ...STRING_KEYS]) {
+        const raw = config.get(key);
+        if (raw !== undefined) {
+            args[key] = raw;
+        }
+    }
+    for (const key of OBJECT_KEYS) {
+        const raw = config.get(key);
+        if (raw === undefined) {
+            continue;
+        }
+        try {
+            args[key] = JSON.parse(raw) as unknown;
+        } catch {
+            problems.push(`${name(key)} must be a YAML list or object (got "${raw}").`);
+        }
+    }
+    const tags = args["tags"];
+    if (
+        tags !== undefined &&
+        (typeof tags !== "object" ||
+            tags === null ||
+            Array.isArray(tags) ||
+            Object.values(tags).some((v) => typeof v !== "string"))
+    ) {
+        problems.push(`${name("tags")} must map tag names to strings (got ${JSON.stringify(tags)}).`);
+        delete args["tags"];
+    }
+    for (const key of ["subscriptions", "alarmEmails"]) {
+        if (args[key] !== undefined && !Array.isArray(args[key])) {
+            problems.push(`${name(key)} must be a list (got ${JSON.stringify(args[key])}).`);
+            delete args[key];
+        }
+    }
+
+    const known = new Set(CONFIG_KEYS);
+    for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+        const [ns, key] = fullKey.split(":", 2) as [string, string | undefined];
+        if (ns === namespace && key !== undefined && !known.has(key)) {
+            problems.push(`${fullKey} is not a setting of this program; the settings are: ${CONFIG_KEYS.join(", ")}.`);
+        }
+    }
+
+    // Range and cross-field rules: the component's own table, reported under the config key.
+    const typedKeys = new Set(problems.map((p) => p.split(" ")[0]));
+    for (const problem of argProblems(args)) {
+        const key = problem.key.replace(/\[.*$/, "");
+        if (!typedKeys.has(name(key))) {
+            problems.push(`${name(problem.key)} ${problem.reason}`);
+        }
+    }
+    if (problems.length > 0) {
+        throw new StackConfigError(problems, pulumi.getStack());
+    }
+    return args;
+}

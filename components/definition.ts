@@ -1,0 +1,192 @@
+/**
+ * The callback workflow's state machine, as typed ASL. Evolves the seed's definition:
+ * "Start Task And Wait For Callback" sends the execution input, its ids and the task token to the work
+ * queue and waits (with a timeout, and optionally heartbeats); on success "Notify Success" publishes the
+ * worker's output and the execution succeeds; on any error "Notify Failure" publishes the error and the
+ * execution ends in a Fail state, so a failed callback is a FAILED execution (the seed's ended SUCCEEDED).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { CALLBACK_MESSAGE_PATHS } from "../handlers/callback/contract";
+import {
+    integration,
+    StatesErrors,
+    statementsOf,
+    type PayloadTemplate,
+    type StateMachineDefinition,
+    type TaskState,
+    type TaskWithPolicy,
+    type Transition,
+} from "./asl";
+import type { PolicyStatement } from "./iam";
+
+/** The state names, as the seed named them where it had them. */
+export const STATE_NAMES = {
+    wait: "Start Task And Wait For Callback",
+    notifySuccess: "Notify Success",
+    notifyFailure: "Notify Failure",
+    succeeded: "Callback Succeeded",
+    failed: "Callback Failed",
+} as const;
+
+/** The error the Fail state ends a failed execution with, when the caught error has no name. */
+export const CALLBACK_FAILED_CAUSE =
+    "The callback task failed; the Notify Failure message and the execution history say why.";
+
+/** Errors of the SQS integration worth retrying (transient service or client errors), not worker outcomes. */
+export const SQS_TRANSIENT_ERRORS = ["SQS.SdkClientException", "SQS.AmazonSQSException"] as const;
+
+function kmsStatements(sid: string, kmsKeyArn: pulumi.Input<string> | undefined): PolicyStatement[] {
+    return kmsKeyArn === undefined
+        ? []
+        : [{ Sid: sid, Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: kmsKeyArn }];
+}
+
+/**
+ * `sqs:sendMessage.waitForTaskToken`: sends `messageBody` to the queue and waits for the token to be
+ * answered. Needs `sqs:SendMessage` on the queue, and the queue's customer key when it has one.
+ */
+export function sqsSendMessageAndWait(args: {
+    readonly queueUrl: pulumi.Input<string>;
+    readonly queueArn: pulumi.Input<string>;
+    readonly kmsKeyArn?: pulumi.Input<string>;
+    readonly messageBody: PayloadTemplate;
+    readonly timeoutSeconds: number;
+    readonly heartbeatSeconds?: number;
+    readonly resultPath: `$${string}`;
+    readonly transition: Transition;
+    readonly retry?: TaskState["Retry"];
+    readonly catch?: TaskState["Catch"];
+}): TaskWithPolicy {
+    return {
+        state: {
+            Type: "Task",
+            Resource: integration("sqs", "sendMessage", "waitForTaskToken"),
+            Parameters: { QueueUrl: args.queueUrl, MessageBody: args.messageBody },
+            TimeoutSeconds: args.timeoutSeconds,
+            ...(args.heartbeatSeconds !== undefined ? { HeartbeatSeconds: args.heartbeatSeconds } : {}),
+            ResultPath: args.resultPath,
+            ...(args.retry ? { Retry: args.retry } : {}),
+            ...(args.catch ? { Catch: args.catch } : {}),
+            ...args.transition,
+        },
+        statements: [
+            { Sid: "SendToWorkQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: args.queueArn },
+            ...kmsStatements("EncryptForWorkQueue", args.kmsKeyArn),
+        ],
+    };
+}
+
+/** `sns:publish`: publishes to the topic. Needs `sns:Publish` on it, and its customer key when it has one. */
+export function snsPublish(args: {
+    readonly topicArn: pulumi.Input<string>;
+    readonly kmsKeyArn?: pulumi.Input<string>;
+    readonly subject: string;
+    /** A path or intrinsic function producing the message text. */
+    readonly message: string;
+    readonly transition: Transition;
+    readonly outputPath?: `$${string}`;
+}): TaskWithPolicy {
+    return {
+        state: {
+            Type: "Task",
+            Resource: integration("sns", "publish"),
+            Parameters: { TopicArn: args.topicArn, Subject: args.subject, "Message.$": args.message },
+            ResultPath: null,
+            ...(args.outputPath ? { OutputPath: args.outputPath } : {}),
+            Retry: [
+                {
+                    ErrorEquals: [StatesErrors.TaskFailed],
+                    IntervalSeconds: 2,
+                    MaxAttempts: 3,
+                    BackoffRate: 2,
+                    JitterStrategy: "FULL",
+                },
+            ],
+            ...args.transition,
+        },
+        statements: [
+            { Sid: "PublishNotifications", Effect: "Allow", Action: ["sns:Publish"], Resource: args.topicArn },
+            ...kmsStatements("EncryptForTopic", args.kmsKeyArn),
+        ],
+    };
+}
+
+export interface CallbackDefinitionInputs {
+    readonly queueUrl: pulumi.Input<string>;
+    readonly queueArn: pulumi.Input<string>;
+    readonly topicArn: pulumi.Input<string>;
+    /** The customer managed key of the queue and the topic, when there is one. */
+    readonly kmsKeyArn?: pulumi.Input<string>;
+    readonly taskTimeoutSeconds: number;
+    readonly heartbeatSeconds?: number;
+    readonly messageTitle: string;
+}
+
+/** The message body the callback task sends: the contract's fields, from the context object and input. */
+export function callbackMessageBody(messageTitle: string): PayloadTemplate {
+    return {
+        MessageTitle: messageTitle,
+        ...Object.fromEntries(Object.entries(CALLBACK_MESSAGE_PATHS).map(([field, path]) => [`${field}.$`, path])),
+    };
+}
+
+/** The definition and the union of the IAM statements its tasks need. */
+export function callbackDefinition(inputs: CallbackDefinitionInputs): {
+    definition: StateMachineDefinition;
+    statements: PolicyStatement[];
+} {
+    const wait = sqsSendMessageAndWait({
+        queueUrl: inputs.queueUrl,
+        queueArn: inputs.queueArn,
+        ...(inputs.kmsKeyArn !== undefined ? { kmsKeyArn: inputs.kmsKeyArn } : {}),
+        messageBody: callbackMessageBody(inputs.messageTitle),
+        timeoutSeconds: inputs.taskTimeoutSeconds,
+        ...(inputs.heartbeatSeconds !== undefined ? { heartbeatSeconds: inputs.heartbeatSeconds } : {}),
+        resultPath: "$.callback",
+        retry: [
+            {
+                ErrorEquals: [...SQS_TRANSIENT_ERRORS],
+                IntervalSeconds: 1,
+                MaxAttempts: 3,
+                BackoffRate: 2,
+                JitterStrategy: "FULL",
+            },
+        ],
+        catch: [{ ErrorEquals: [StatesErrors.ALL], ResultPath: "$.error", Next: STATE_NAMES.notifyFailure }],
+        transition: { Next: STATE_NAMES.notifySuccess },
+    });
+    const topic = {
+        topicArn: inputs.topicArn,
+        ...(inputs.kmsKeyArn !== undefined ? { kmsKeyArn: inputs.kmsKeyArn } : {}),
+    };
+    const notifySuccess = snsPublish({
+        ...topic,
+        subject: "Callback workflow succeeded",
+        message:
+            "States.Format('Execution {} succeeded. Worker output: {}', $$.Execution.Id, States.JsonToString($.callback))",
+        outputPath: "$.callback",
+        transition: { Next: STATE_NAMES.succeeded },
+    });
+    const notifyFailure = snsPublish({
+        ...topic,
+        subject: "Callback workflow failed",
+        message: "States.Format('Execution {} failed: {}', $$.Execution.Id, States.JsonToString($.error))",
+        transition: { Next: STATE_NAMES.failed },
+    });
+    const definition: StateMachineDefinition = {
+        Comment:
+            "Sends a task with its token to the work queue, waits for the worker's callback, and notifies the outcome.",
+        StartAt: STATE_NAMES.wait,
+        States: [
+            { name: STATE_NAMES.wait, state: wait.state },
+            { name: STATE_NAMES.notifySuccess, state: notifySuccess.state },
+            { name: STATE_NAMES.succeeded, state: { Type: "Succeed" } },
+            { name: STATE_NAMES.notifyFailure, state: notifyFailure.state },
+            {
+                name: STATE_NAMES.failed,
+                state: { Type: "Fail", ErrorPath: "$.error.Error", Cause: CALLBACK_FAILED_CAUSE },
+            },
+        ],
+    };
+    return { definition, statements: statementsOf([wait, notifySuccess, notifyFailure]) };
+}

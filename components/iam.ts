@@ -1,0 +1,156 @@
+/**
+ * IAM documents of the callback workflow as pure functions: the worker's and the state machine's
+ * permissions, trust policies, and the TLS-only resource policies of the queues and topics. Tested
+ * without Pulumi mocks; the component only wires them to resources.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface PolicyStatement {
+    readonly Sid?: string;
+    readonly Effect: "Allow" | "Deny";
+    readonly Principal?: "*" | { readonly [kind: string]: pulumi.Input<string> | readonly pulumi.Input<string>[] };
+    readonly Action: string | readonly string[];
+    /** Absent only in trust policies. */
+    readonly Resource?: pulumi.Input<string> | readonly pulumi.Input<string>[];
+    readonly Condition?: {
+        readonly [operator: string]: { readonly [key: string]: pulumi.Input<string> | readonly pulumi.Input<string>[] };
+    };
+}
+
+export interface PolicyDocument {
+    readonly Version: "2012-10-17";
+    readonly Statement: readonly PolicyStatement[];
+}
+
+/** The three actions a callback worker needs to answer a task token (AWS-FACTS 1: all three). */
+export const SEND_TASK_ACTIONS = [
+    "states:SendTaskSuccess",
+    "states:SendTaskFailure",
+    "states:SendTaskHeartbeat",
+] as const;
+
+/** Actions the worker needs on its queue as an SQS event source. */
+export const SQS_CONSUMER_ACTIONS = [
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+] as const;
+
+/**
+ * Log delivery for a state machine's logging configuration. AWS requires these on `*`: the log delivery
+ * APIs take no resource ARN. https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
+ */
+export const LOG_DELIVERY_ACTIONS = [
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+] as const;
+
+/**
+ * X-Ray tracing of a state machine. AWS requires these on `*`: X-Ray has no resource-level permissions
+ * for them. https://docs.aws.amazon.com/step-functions/latest/dg/xray-iam.html
+ */
+export const XRAY_ACTIONS = [
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+] as const;
+
+export function policyDocument(statements: readonly PolicyStatement[]): PolicyDocument {
+    return { Version: "2012-10-17", Statement: statements };
+}
+
+/** Renders a document with the Outputs inside it resolved. */
+export function renderPolicy(statements: readonly PolicyStatement[]): pulumi.Output<string> {
+    return pulumi.jsonStringify(policyDocument(statements));
+}
+
+/** Trust policy of a role that a service assumes, scoped to this account against the confused deputy. */
+export function assumeRolePolicy(service: string, accountId: pulumi.Input<string>): PolicyDocument {
+    return policyDocument([
+        {
+            Effect: "Allow",
+            Principal: { Service: service },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+        },
+    ]);
+}
+
+export interface WorkerPolicyInputs {
+    readonly queueArn: pulumi.Input<string>;
+    readonly stateMachineArn: pulumi.Input<string>;
+    readonly logGroupArn: pulumi.Input<string>;
+    /** The customer managed key of the queue, when there is one. */
+    readonly kmsKeyArn?: pulumi.Input<string>;
+}
+
+/**
+ * The worker's permissions: consume its queue, answer tokens of its own state machine only, write to its
+ * own log group, and decrypt with the queue's customer key when there is one. Nothing on `*`.
+ */
+export function workerStatements(inputs: WorkerPolicyInputs): PolicyStatement[] {
+    return [
+        { Sid: "ConsumeWorkQueue", Effect: "Allow", Action: [...SQS_CONSUMER_ACTIONS], Resource: inputs.queueArn },
+        {
+            Sid: "AnswerTaskTokens",
+            Effect: "Allow",
+            Action: [...SEND_TASK_ACTIONS],
+            Resource: inputs.stateMachineArn,
+        },
+        {
+            Sid: "WriteOwnLogs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: pulumi.interpolate`${inputs.logGroupArn}:*`,
+        },
+        ...(inputs.kmsKeyArn !== undefined
+            ? [
+                  {
+                      Sid: "DecryptWorkQueue",
+                      Effect: "Allow" as const,
+                      Action: ["kms:Decrypt"],
+                      Resource: inputs.kmsKeyArn,
+                  },
+              ]
+            : []),
+    ];
+}
+
+/** The state machine's own wildcard statements: log delivery and X-Ray, as AWS documents them. */
+export function stateMachineServiceStatements(options: { logging: boolean; tracing: boolean }): PolicyStatement[] {
+    return [
+        ...(options.logging
+            ? [{ Sid: "LogDelivery", Effect: "Allow" as const, Action: [...LOG_DELIVERY_ACTIONS], Resource: "*" }]
+            : []),
+        ...(options.tracing
+            ? [{ Sid: "XRayTracing", Effect: "Allow" as const, Action: [...XRAY_ACTIONS], Resource: "*" }]
+            : []),
+    ];
+}
+
+/**
+ * Denies every request that does not use TLS (`aws:SecureTransport` false) on one resource: all SQS
+ * actions on a queue, or `sns:Publish` on a topic (the statement SNS documents:
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html#enforce-encryption-data-in-transit).
+ */
+export function denyInsecureTransport(
+    resourceArn: pulumi.Input<string>,
+    action: "sqs:*" | "sns:Publish",
+): PolicyStatement {
+    return {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: action,
+        Resource: resourceArn,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+    };
+}

@@ -1,0 +1,315 @@
+/**
+ * The arguments of a CallbackWorkflow: their defaults, ranges and cross-field rules, in one table that
+ * both the component (arguments) and `index.ts` (stack config) check against, so a bad value gets the
+ * same explanation wherever it comes from. Pure: no Pulumi resources here.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { LAMBDA_RUNTIMES, type LambdaRuntime } from "./bundle";
+
+export type StateMachineLogLevel = "ALL" | "ERROR" | "FATAL" | "OFF";
+export type WorkerLogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
+
+/** A subscription to the notification topic. */
+export interface TopicSubscription {
+    readonly protocol: "email" | "https" | "sqs";
+    /** An email address, an `https://` URL, or an SQS queue ARN. */
+    readonly endpoint: string;
+}
+
+/** Integer arguments: default, range, and (for log retention) the only values AWS accepts. */
+export const INTEGER_ARGS = {
+    taskTimeoutSeconds: { default: 3600, min: 1, max: 31_536_000 },
+    heartbeatSeconds: { default: undefined, min: 3, max: 31_536_000 },
+    maxReceiveCount: { default: 5, min: 1, max: 1000 },
+    workerTimeoutSeconds: { default: 30, min: 1, max: 900 },
+    workerMemoryMb: { default: 256, min: 128, max: 10_240 },
+    workerConcurrency: { default: 10, min: 1, max: 100 },
+    batchSize: { default: 10, min: 1, max: 10_000 },
+    batchingWindowSeconds: { default: 0, min: 0, max: 300 },
+    maxConcurrency: { default: 5, min: 2, max: 1000 },
+    queueRetentionSeconds: { default: 345_600, min: 60, max: 1_209_600 },
+    dlqRetentionSeconds: { default: 1_209_600, min: 60, max: 1_209_600 },
+    logRetentionDays: { default: 30, min: 1, max: 3653 },
+} as const satisfies Record<string, { default: number | undefined; min: number; max: number }>;
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export const ENUM_ARGS = {
+    runtime: { default: "nodejs22.x", allowed: Object.keys(LAMBDA_RUNTIMES) as LambdaRuntime[] },
+    stateMachineLogLevel: { default: "ERROR", allowed: ["ALL", "ERROR", "FATAL", "OFF"] as StateMachineLogLevel[] },
+    workerLogLevel: { default: "INFO", allowed: ["DEBUG", "INFO", "WARN", "ERROR"] as WorkerLogLevel[] },
+} as const;
+
+export const BOOLEAN_ARGS = {
+    includeExecutionData: { default: false },
+    tracing: { default: true },
+    alarms: { default: true },
+} as const;
+
+type IntegerArgs = { readonly [K in keyof typeof INTEGER_ARGS]?: number };
+
+/**
+ * Arguments of a {@link CallbackWorkflow}. Every one is optional; the defaults are production defaults.
+ */
+export interface CallbackWorkflowArgs extends IntegerArgs {
+    /**
+     * How long the callback task waits for the worker's answer before failing with `States.Timeout`.
+     * Default 3600 (1 hour); 1 to 31,536,000.
+     */
+    readonly taskTimeoutSeconds?: number;
+    /**
+     * The callback task fails with `States.HeartbeatTimeout` when no heartbeat comes for this long; the
+     * worker then heartbeats every third of it while its processor runs. Must be less than
+     * `taskTimeoutSeconds`. A redelivery waits for the visibility timeout without heartbeats, so keep it
+     * above the visibility timeout unless a retry should fail the task. Default: no heartbeat.
+     */
+    readonly heartbeatSeconds?: number;
+    /** Receives before a message moves to the dead-letter queue. Default 5; 1 to 1000. */
+    readonly maxReceiveCount?: number;
+    /** The worker's timeout. Default 30; 1 to 900. The queue's visibility timeout is 6× this plus the batching window. */
+    readonly workerTimeoutSeconds?: number;
+    /** The worker's memory. Default 256; 128 to 10,240. */
+    readonly workerMemoryMb?: number;
+    /** Records of one batch the worker processes at once. Default 10; 1 to 100. */
+    readonly workerConcurrency?: number;
+    /** Records per batch. Default 10; 1 to 10,000 (above 10 needs `batchingWindowSeconds` ≥ 1). */
+    readonly batchSize?: number;
+    /** How long Lambda gathers records before invoking. Default 0; 0 to 300. */
+    readonly batchingWindowSeconds?: number;
+    /** Most concurrent worker invocations the queue may drive. Default 5; 2 to 1000. */
+    readonly maxConcurrency?: number;
+    /** Work queue retention. Default 345,600 (4 days); 60 to 1,209,600. */
+    readonly queueRetentionSeconds?: number;
+    /** Dead-letter queue retention; must exceed the work queue's. Default 1,209,600 (14 days). */
+    readonly dlqRetentionSeconds?: number;
+    /** Retention of both log groups, in days CloudWatch accepts. Default 30. */
+    readonly logRetentionDays?: number;
+    /** Lambda runtime. Default `nodejs22.x`; or `nodejs24.x`. */
+    readonly runtime?: LambdaRuntime;
+    /** State machine log level. Default `ERROR`; `ALL`, `ERROR`, `FATAL`, `OFF`. */
+    readonly stateMachineLogLevel?: StateMachineLogLevel;
+    /** Whether state machine logs include inputs and outputs (they carry task tokens). Default false. */
+    readonly includeExecutionData?: boolean;
+    /** X-Ray tracing of the state machine. Default true. */
+    readonly tracing?: boolean;
+    /** The worker's log level (`POWERTOOLS_LOG_LEVEL`). Default `INFO`. */
+    readonly workerLogLevel?: WorkerLogLevel;
+    /**
+     * Encryption key of the queues and the topic: absent for SQS-managed SSE and the AWS-managed SNS key;
+     * `"create"` for a customer managed key with rotation, made by the component; or a KMS key ARN.
+     */
+    readonly kmsKey?: pulumi.Input<string>;
+    /** Alarms on the DLQ and on failed, timed-out and aborted executions. Default true. */
+    readonly alarms?: boolean;
+    /** Where alarms go: an existing SNS topic ARN. Default: a topic the component creates. */
+    readonly alarmTopicArn?: pulumi.Input<string>;
+    /** Email addresses subscribed to the created alarm topic. Default none. */
+    readonly alarmEmails?: readonly string[];
+    /** Subscriptions to the notification topic. Default none. */
+    readonly subscriptions?: readonly TopicSubscription[];
+    /** The `MessageTitle` of each task message. */
+    readonly messageTitle?: string;
+    /** The worker's entry module (exporting `handler`), relative to the repository root. Default: the default worker. */
+    readonly workerEntry?: string;
+    /** Tags for every resource that takes them. */
+    readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** One argument that failed validation. */
+export interface ArgProblem {
+    readonly key: string;
+    readonly reason: string;
+}
+
+export const DEFAULT_MESSAGE_TITLE = "Task started by Step Functions. Waiting for callback with task token.";
+
+/** The visibility timeout AWS recommends for an SQS event source: 6× the function timeout plus the batching window. */
+export function visibilityTimeoutFor(workerTimeoutSeconds: number, batchingWindowSeconds: number): number {
+    return 6 * workerTimeoutSeconds + batchingWindowSeconds;
+}
+
+/** The worker's heartbeat interval for a task `HeartbeatSeconds`: a third of it, so two beats may be lost. */
+export function workerHeartbeatInterval(heartbeatSeconds: number | undefined): number {
+    return heartbeatSeconds === undefined ? 0 : Math.max(1, Math.floor(heartbeatSeconds / 3));
+}
+
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const SQS_QUEUE_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+function show(value: unknown): string {
+    return typeof value === "string" ? `"${value}"` : JSON.stringify(value);
+}
+
+/**
+ * Every problem with `args`, each naming the argument, the value and what is allowed. Values that are
+ * Outputs (known only at deployment) are not checked here.
+ */
+export function argProblems(args: CallbackWorkflowArgs): ArgProblem[] {
+    const problems: ArgProblem[] = [];
+    const add = (key: string, reason: string): void => {
+        problems.push({ key, reason });
+    };
+    for (const [key, spec] of Object.entries(INTEGER_ARGS)) {
+        const value = (args as Record<string, unknown>)[key];
+        if (value === undefined) {
+            continue;
+        }
+        if (typeof value !== "number" || !Number.isInteger(value) || value < spec.min || value > spec.max) {
+            add(key, `must be an integer from ${spec.min} to ${spec.max} (got ${show(value)}).`);
+        }
+    }
+    if (
+        args.logRetentionDays !== undefined &&
+        !(LOG_RETENTION_DAYS as readonly number[]).includes(args.logRetentionDays)
+    ) {
+        add(
+            "logRetentionDays",
+            `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${show(args.logRetentionDays)}).`,
+        );
+    }
+    for (const [key, spec] of Object.entries(ENUM_ARGS)) {
+        const value = (args as Record<string, unknown>)[key];
+        if (value !== undefined && !(spec.allowed as readonly unknown[]).includes(value)) {
+            add(key, `must be one of ${spec.allowed.join(", ")} (got ${show(value)}).`);
+        }
+    }
+    for (const key of Object.keys(BOOLEAN_ARGS)) {
+        const value = (args as Record<string, unknown>)[key];
+        if (value !== undefined && typeof value !== "boolean") {
+            add(key, `must be true or false (got ${show(value)}).`);
+        }
+    }
+
+    const timeout = args.taskTimeoutSeconds ?? INTEGER_ARGS.taskTimeoutSeconds.default;
+    if (args.heartbeatSeconds !== undefined && args.heartbeatSeconds >= timeout) {
+        add("heartbeatSeconds", `must be less than taskTimeoutSeconds (got ${args.heartbeatSeconds} >= ${timeout}).`);
+    }
+    const queueRetention = args.queueRetentionSeconds ?? INTEGER_ARGS.queueRetentionSeconds.default;
+    const dlqRetention = args.dlqRetentionSeconds ?? INTEGER_ARGS.dlqRetentionSeconds.default;
+    if (dlqRetention <= queueRetention) {
+        add(
+            "dlqRetentionSeconds",
+            `must be greater than queueRetentionSeconds, since a message keeps its enqueue time in the DLQ (got ${dlqRetention} <= ${queueRetention}).`,
+        );
+    }
+    const batchSize = args.batchSize ?? INTEGER_ARGS.batchSize.default;
+    const window = args.batchingWindowSeconds ?? INTEGER_ARGS.batchingWindowSeconds.default;
+    if (batchSize > 10 && window < 1) {
+        add(
+            "batchingWindowSeconds",
+            `must be at least 1 when batchSize is over 10 (got ${window} with batchSize ${batchSize}).`,
+        );
+    }
+
+    if (typeof args.kmsKey === "string" && args.kmsKey !== "create" && !KMS_KEY_ARN.test(args.kmsKey)) {
+        add(
+            "kmsKey",
+            `must be "create" or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>) (got ${show(args.kmsKey)}).`,
+        );
+    }
+    if (typeof args.alarmTopicArn === "string" && !SNS_TOPIC_ARN.test(args.alarmTopicArn)) {
+        add("alarmTopicArn", `must be an SNS topic ARN (got ${show(args.alarmTopicArn)}).`);
+    }
+    if (args.alarmTopicArn !== undefined && (args.alarmEmails?.length ?? 0) > 0) {
+        add("alarmEmails", "must be empty when alarmTopicArn is set: subscribe them to that topic instead.");
+    }
+    (args.alarmEmails ?? []).forEach((email, index) => {
+        if (typeof email !== "string" || !EMAIL.test(email)) {
+            add(`alarmEmails[${index}]`, `must be an email address (got ${show(email)}).`);
+        }
+    });
+    (args.subscriptions ?? []).forEach((subscription, index) => {
+        const key = `subscriptions[${index}]`;
+        const { protocol, endpoint } = (subscription ?? {}) as Partial<TopicSubscription>;
+        const valid =
+            protocol === "email"
+                ? typeof endpoint === "string" && EMAIL.test(endpoint)
+                : protocol === "https"
+                  ? typeof endpoint === "string" && /^https:\/\/[^\s]+$/.test(endpoint)
+                  : protocol === "sqs"
+                    ? typeof endpoint === "string" && SQS_QUEUE_ARN.test(endpoint)
+                    : false;
+        if (!valid) {
+            add(
+                key,
+                `must be {protocol: "email", endpoint: <address>}, {protocol: "https", endpoint: "https://..."} or {protocol: "sqs", endpoint: <queue ARN>} (got ${show(subscription)}).`,
+            );
+        }
+    });
+    if (args.messageTitle !== undefined && (typeof args.messageTitle !== "string" || args.messageTitle.length > 1024)) {
+        add("messageTitle", `must be a string of at most 1024 characters (got ${show(args.messageTitle)}).`);
+    }
+    return problems;
+}
+
+/** The arguments with every default applied. */
+export interface ResolvedArgs {
+    readonly taskTimeoutSeconds: number;
+    readonly heartbeatSeconds: number | undefined;
+    readonly maxReceiveCount: number;
+    readonly workerTimeoutSeconds: number;
+    readonly workerMemoryMb: number;
+    readonly workerConcurrency: number;
+    readonly batchSize: number;
+    readonly batchingWindowSeconds: number;
+    readonly maxConcurrency: number;
+    readonly queueRetentionSeconds: number;
+    readonly dlqRetentionSeconds: number;
+    readonly logRetentionDays: number;
+    readonly runtime: LambdaRuntime;
+    readonly stateMachineLogLevel: StateMachineLogLevel;
+    readonly includeExecutionData: boolean;
+    readonly tracing: boolean;
+    readonly workerLogLevel: WorkerLogLevel;
+    readonly kmsKey: pulumi.Input<string> | undefined;
+    readonly alarms: boolean;
+    readonly alarmTopicArn: pulumi.Input<string> | undefined;
+    readonly alarmEmails: readonly string[];
+    readonly subscriptions: readonly TopicSubscription[];
+    readonly messageTitle: string;
+    readonly workerEntry: string | undefined;
+    readonly tags: Readonly<Record<string, string>>;
+    /** Derived: 6× the worker timeout plus the batching window. */
+    readonly visibilityTimeoutSeconds: number;
+}
+
+/** Applies the defaults; call after {@link argProblems} found nothing. */
+export function resolveArgs(args: CallbackWorkflowArgs): ResolvedArgs {
+    const int = <K extends keyof typeof INTEGER_ARGS>(key: K): number =>
+        args[key] ?? (INTEGER_ARGS[key].default as number);
+    const workerTimeoutSeconds = int("workerTimeoutSeconds");
+    const batchingWindowSeconds = int("batchingWindowSeconds");
+    return {
+        taskTimeoutSeconds: int("taskTimeoutSeconds"),
+        heartbeatSeconds: args.heartbeatSeconds,
+        maxReceiveCount: int("maxReceiveCount"),
+        workerTimeoutSeconds,
+        workerMemoryMb: int("workerMemoryMb"),
+        workerConcurrency: int("workerConcurrency"),
+        batchSize: int("batchSize"),
+        batchingWindowSeconds,
+        maxConcurrency: int("maxConcurrency"),
+        queueRetentionSeconds: int("queueRetentionSeconds"),
+        dlqRetentionSeconds: int("dlqRetentionSeconds"),
+        logRetentionDays: int("logRetentionDays"),
+        runtime: args.runtime ?? ENUM_ARGS.runtime.default,
+        stateMachineLogLevel: args.stateMachineLogLevel ?? ENUM_ARGS.stateMachineLogLevel.default,
+        includeExecutionData: args.includeExecutionData ?? BOOLEAN_ARGS.includeExecutionData.default,
+        tracing: args.tracing ?? BOOLEAN_ARGS.tracing.default,
+        workerLogLevel: args.workerLogLevel ?? ENUM_ARGS.workerLogLevel.default,
+        kmsKey: args.kmsKey,
+        alarms: args.alarms ?? BOOLEAN_ARGS.alarms.default,
+        alarmTopicArn: args.alarmTopicArn,
+        alarmEmails: args.alarmEmails ?? [],
+        subscriptions: args.subscriptions ?? [],
+        messageTitle: args.messageTitle ?? DEFAULT_MESSAGE_TITLE,
+        workerEntry: args.workerEntry,
+        tags: args.tags ?? {},
+        visibilityTimeoutSeconds: visibilityTimeoutFor(workerTimeoutSeconds, batchingWindowSeconds),
+    };
+}
