@@ -108,8 +108,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
                       parent,
                   )
                 : undefined;
-        const kmsKeyArn: pulumi.Input<string> | undefined =
-            key?.arn ?? (settings.kmsKey);
+        const kmsKeyArn: pulumi.Input<string> | undefined = key?.arn ?? settings.kmsKey;
         const queueEncryption =
             kmsKeyArn !== undefined
                 ? { kmsMasterKeyId: kmsKeyArn, kmsDataKeyReusePeriodSeconds: 300 }

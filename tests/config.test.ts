@@ -1,0 +1,204 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { REPO_ROOT } from "../components/bundle";
+import { CallbackWorkflow } from "../components/callback-workflow";
+import { CONFIG_KEYS, type StackConfigError } from "../components/config";
+import { BOOLEAN_ARGS, DEFAULT_MESSAGE_TITLE, ENUM_ARGS, INTEGER_ARGS } from "../components/settings";
+import { PROJECT, runProgram } from "./harness/pulumi-program";
+import { projectFile, stackConfig } from "./harness/stack-config";
+
+/**
+ * Runs the program with `config` (keys without namespace) and returns the error it stops with. The
+ * program's modules are loaded afresh per run, so the error is matched by name, not by class.
+ */
+async function configError(config: Record<string, string>): Promise<StackConfigError> {
+    const namespaced = Object.fromEntries(Object.entries(config).map(([key, value]) => [`${PROJECT}:${key}`, value]));
+    try {
+        await runProgram("build/index.js", { stack: "bad", config: namespaced });
+    } catch (error) {
+        assert.equal((error as Error).name, "StackConfigError", `expected a StackConfigError, got ${String(error)}`);
+        assert.ok(error instanceof pulumi.RunError, "reported by Pulumi without a stack trace");
+        return error as StackConfigError;
+    }
+    assert.fail("the program accepted the configuration");
+}
+
+describe("stack configuration", function () {
+    this.timeout(20_000);
+
+    const cases: Array<[string, Record<string, string>, string]> = [
+        [
+            "a number that is not an integer",
+            { workerTimeoutSeconds: "2.5" },
+            `${PROJECT}:workerTimeoutSeconds must be an integer from 1 to 900 (got "2.5").`,
+        ],
+        [
+            "a number out of range",
+            { workerTimeoutSeconds: "1000" },
+            `${PROJECT}:workerTimeoutSeconds must be an integer from 1 to 900 (got 1000).`,
+        ],
+        [
+            "text for a number",
+            { maxReceiveCount: "five" },
+            `${PROJECT}:maxReceiveCount must be an integer from 1 to 1000 (got "five").`,
+        ],
+        [
+            "a boolean that is not true or false",
+            { alarms: "yes" },
+            `${PROJECT}:alarms must be true or false (got "yes").`,
+        ],
+        [
+            "an unknown runtime",
+            { runtime: "nodejs20.x" },
+            `${PROJECT}:runtime must be one of nodejs22.x, nodejs24.x (got "nodejs20.x").`,
+        ],
+        [
+            "an unknown log level",
+            { stateMachineLogLevel: "DEBUG" },
+            `${PROJECT}:stateMachineLogLevel must be one of ALL, ERROR, FATAL, OFF (got "DEBUG").`,
+        ],
+        [
+            "a retention CloudWatch does not accept",
+            { logRetentionDays: "10" },
+            `${PROJECT}:logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 10).`,
+        ],
+        [
+            "a heartbeat not below the timeout",
+            { taskTimeoutSeconds: "600", heartbeatSeconds: "600" },
+            `${PROJECT}:heartbeatSeconds must be less than taskTimeoutSeconds (got 600 >= 600).`,
+        ],
+        [
+            "a DLQ that keeps messages no longer than its queue",
+            { queueRetentionSeconds: "86400", dlqRetentionSeconds: "86400" },
+            `${PROJECT}:dlqRetentionSeconds must be greater than queueRetentionSeconds, since a message keeps its enqueue time in the DLQ (got 86400 <= 86400).`,
+        ],
+        [
+            "a batch over 10 without a batching window",
+            { batchSize: "100" },
+            `${PROJECT}:batchingWindowSeconds must be at least 1 when batchSize is over 10 (got 0 with batchSize 100).`,
+        ],
+        [
+            "a key that is neither create nor a KMS ARN",
+            { kmsKey: "my-key" },
+            `${PROJECT}:kmsKey must be "create" or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>) (got "my-key").`,
+        ],
+        [
+            "an alarm topic that is not an SNS ARN",
+            { alarmTopicArn: "ops" },
+            `${PROJECT}:alarmTopicArn must be an SNS topic ARN (got "ops").`,
+        ],
+        [
+            "an alarm email that is not an address",
+            { alarmEmails: '["oncall"]' },
+            `${PROJECT}:alarmEmails[0] must be an email address (got "oncall").`,
+        ],
+        [
+            "a subscription with an unknown protocol",
+            { subscriptions: '[{"protocol":"sms","endpoint":"+1555"}]' },
+            `${PROJECT}:subscriptions[0] must be {protocol: "email", endpoint: <address>}, {protocol: "https", endpoint: "https://..."} or {protocol: "sqs", endpoint: <queue ARN>} (got {"protocol":"sms","endpoint":"+1555"}).`,
+        ],
+        [
+            "subscriptions that are not a list",
+            { subscriptions: '{"protocol":"email"}' },
+            `${PROJECT}:subscriptions must be a list (got {"protocol":"email"}).`,
+        ],
+        [
+            "tags that are not strings",
+            { tags: '{"team":42}' },
+            `${PROJECT}:tags must map tag names to strings (got {"team":42}).`,
+        ],
+        [
+            "a key the program does not read",
+            { workerTimeout: "30" },
+            `${PROJECT}:workerTimeout is not a setting of this program; the settings are: ${CONFIG_KEYS.join(", ")}.`,
+        ],
+    ];
+    for (const [what, config, message] of cases) {
+        it(`must refuse ${what}, naming the key, the value and what is allowed`, async () => {
+            const error = await configError(config);
+            assert.deepEqual(error.problems, [message]);
+        });
+    }
+
+    it("must report every bad key together, before creating anything", async () => {
+        const error = await configError({ workerTimeoutSeconds: "0", alarms: "maybe", typo: "1" });
+        assert.equal(
+            error.message,
+            [
+                'Invalid configuration for stack "bad":',
+                `- ${PROJECT}:alarms must be true or false (got "maybe").`,
+                `- ${PROJECT}:typo is not a setting of this program; the settings are: ${CONFIG_KEYS.join(", ")}.`,
+                `- ${PROJECT}:workerTimeoutSeconds must be an integer from 1 to 900 (got 0).`,
+            ].join("\n"),
+        );
+    });
+
+    it("must differ between dev and prod where environments should", () => {
+        const dev = stackConfig("dev");
+        const prod = stackConfig("prod");
+        for (const key of [
+            "logRetentionDays",
+            "maxConcurrency",
+            "alarms",
+            "stateMachineLogLevel",
+            "workerLogLevel",
+            "queueRetentionSeconds",
+        ]) {
+            assert.notEqual(dev[`${PROJECT}:${key}`], prod[`${PROJECT}:${key}`], key);
+        }
+        assert.equal(dev[`${PROJECT}:kmsKey`], undefined);
+        assert.equal(prod[`${PROJECT}:kmsKey`], "create");
+    });
+
+    it("must document every setting in Pulumi.yaml, with the program's defaults", () => {
+        const project = projectFile();
+        const text = readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8");
+        const declared = project.config ?? {};
+        for (const key of CONFIG_KEYS) {
+            assert.ok(
+                key in declared || new RegExp(`^#\\s+${key}:`, "m").test(text),
+                `${key} is not documented in Pulumi.yaml`,
+            );
+        }
+        const defaults: Record<string, unknown> = {
+            ...Object.fromEntries(Object.entries(INTEGER_ARGS).map(([k, v]) => [k, v.default])),
+            ...Object.fromEntries(Object.entries(ENUM_ARGS).map(([k, v]) => [k, v.default])),
+            ...Object.fromEntries(Object.entries(BOOLEAN_ARGS).map(([k, v]) => [k, v.default])),
+            messageTitle: DEFAULT_MESSAGE_TITLE,
+        };
+        for (const [key, spec] of Object.entries(declared)) {
+            assert.ok(CONFIG_KEYS.includes(key), `Pulumi.yaml declares ${key}, which the program does not read`);
+            assert.equal(spec.default, defaults[key], `default of ${key}`);
+            assert.ok((spec.description ?? "").length > 20, `${key} has no description`);
+        }
+    });
+});
+
+describe("component arguments", function () {
+    this.timeout(20_000);
+
+    it("must refuse bad arguments with one InputPropertiesError that names each of them", async () => {
+        const error = await runProgram(() => {
+            new CallbackWorkflow("bad", { workerMemoryMb: 64, heartbeatSeconds: 7200, kmsKey: "arn:aws:s3:::bucket" });
+        }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        assert.ok(pulumi.InputPropertiesError.isInstance(error));
+        assert.deepEqual(
+            error.errors.map((e) => e.propertyPath),
+            ["workerMemoryMb", "heartbeatSeconds", "kmsKey"],
+        );
+        assert.equal(
+            error.message,
+            [
+                'Invalid arguments for CallbackWorkflow "bad":',
+                "- `workerMemoryMb` must be an integer from 128 to 10240 (got 64).",
+                "- `heartbeatSeconds` must be less than taskTimeoutSeconds (got 7200 >= 3600).",
+                '- `kmsKey` must be "create" or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>) (got "arn:aws:s3:::bucket").',
+            ].join("\n"),
+        );
+    });
+});
