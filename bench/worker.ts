@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the worker beside the seed's approach and a naive bundle, measured in one run.
+ * `npm run bench` (1 of 2): the worker beside the seed's approach and a naive bundle, measured in one run.
  *   - bundle bytes (and gzip);
  *   - cold init in a fresh process: median of COLD_RUNS, inside the import and for the whole process;
  *   - warm latency of a 1-record and a 10-record batch against the loopback fake Step Functions with
