@@ -6,6 +6,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { argProblems, BOOLEAN_ARGS, ENUM_ARGS, INTEGER_ARGS, type CallbackWorkflowArgs } from "./settings";
 
+/**
+ * The configuration namespace: the project name in Pulumi.yaml. Fixed rather than read from the running
+ * project, so that the program reads the same keys under any test harness or Automation API project name.
+ */
+export const CONFIG_NAMESPACE = "callback-workflow";
+
 /** Keys whose values are strings (`kmsKey` may be "create" or a key ARN). */
 const STRING_KEYS = ["kmsKey", "alarmTopicArn", "messageTitle", "workerEntry"] as const;
 /** Keys whose values are structured (YAML lists/objects in the stack file). */
@@ -32,10 +38,10 @@ export class StackConfigError extends pulumi.RunError {
 }
 
 /**
- * Reads the workflow's arguments from the stack configuration in `namespace` (default: the project
- * name). Throws {@link StackConfigError} listing every problem.
+ * Reads the workflow's arguments from the stack configuration in `namespace`. Throws
+ * {@link StackConfigError} listing every problem.
  */
-export function readStackConfig(namespace: string = pulumi.getProject()): CallbackWorkflowArgs {
+export function readStackConfig(namespace: string = CONFIG_NAMESPACE): CallbackWorkflowArgs {
     const config = new pulumi.Config(namespace);
     const problems: string[] = [];
     const args: Record<string, unknown> = {};

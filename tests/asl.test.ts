@@ -12,6 +12,7 @@ import {
     type TaskState,
 } from "../components/asl";
 import { callbackDefinition, STATE_NAMES } from "../components/definition";
+import { expectedDefinition } from "./fixtures/expected-definition";
 
 const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/work";
 const QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:work";
@@ -61,92 +62,16 @@ function problemsOf(definition: StateMachineDefinition, type: "STANDARD" | "EXPR
 describe("callback definition (typed ASL)", () => {
     it("must render the whole definition exactly", () => {
         const { definition } = definitionWith({ heartbeatSeconds: 300 });
-        assert.deepStrictEqual(toAsl(definition, "aws"), {
-            Comment:
-                "Sends a task with its token to the work queue, waits for the worker's callback, and notifies the outcome.",
-            StartAt: "Start Task And Wait For Callback",
-            States: {
-                "Start Task And Wait For Callback": {
-                    Type: "Task",
-                    Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                    Parameters: {
-                        QueueUrl: QUEUE_URL,
-                        MessageBody: {
-                            MessageTitle: "Approve order",
-                            "TaskToken.$": "$$.Task.Token",
-                            "ExecutionId.$": "$$.Execution.Id",
-                            "ExecutionName.$": "$$.Execution.Name",
-                            "StateMachineId.$": "$$.StateMachine.Id",
-                            "EnteredTime.$": "$$.State.EnteredTime",
-                            "Input.$": "$",
-                        },
-                    },
-                    TimeoutSeconds: 3600,
-                    HeartbeatSeconds: 300,
-                    ResultPath: "$.callback",
-                    Retry: [
-                        {
-                            ErrorEquals: ["SQS.SdkClientException", "SQS.AmazonSQSException"],
-                            IntervalSeconds: 1,
-                            MaxAttempts: 3,
-                            BackoffRate: 2,
-                            JitterStrategy: "FULL",
-                        },
-                    ],
-                    Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Notify Failure" }],
-                    Next: "Notify Success",
-                },
-                "Notify Success": {
-                    Type: "Task",
-                    Resource: "arn:aws:states:::sns:publish",
-                    Parameters: {
-                        TopicArn: TOPIC_ARN,
-                        Subject: "Callback workflow succeeded",
-                        "Message.$":
-                            "States.Format('Execution {} succeeded. Worker output: {}', $$.Execution.Id, States.JsonToString($.callback))",
-                    },
-                    ResultPath: null,
-                    OutputPath: "$.callback",
-                    Retry: [
-                        {
-                            ErrorEquals: ["States.TaskFailed"],
-                            IntervalSeconds: 2,
-                            MaxAttempts: 3,
-                            BackoffRate: 2,
-                            JitterStrategy: "FULL",
-                        },
-                    ],
-                    Next: "Callback Succeeded",
-                },
-                "Callback Succeeded": { Type: "Succeed" },
-                "Notify Failure": {
-                    Type: "Task",
-                    Resource: "arn:aws:states:::sns:publish",
-                    Parameters: {
-                        TopicArn: TOPIC_ARN,
-                        Subject: "Callback workflow failed",
-                        "Message.$":
-                            "States.Format('Execution {} failed: {}', $$.Execution.Id, States.JsonToString($.error))",
-                    },
-                    ResultPath: null,
-                    Retry: [
-                        {
-                            ErrorEquals: ["States.TaskFailed"],
-                            IntervalSeconds: 2,
-                            MaxAttempts: 3,
-                            BackoffRate: 2,
-                            JitterStrategy: "FULL",
-                        },
-                    ],
-                    Next: "Callback Failed",
-                },
-                "Callback Failed": {
-                    Type: "Fail",
-                    ErrorPath: "$.error.Error",
-                    Cause: "The callback task failed; the Notify Failure message and the execution history say why.",
-                },
-            },
-        });
+        assert.deepStrictEqual(
+            toAsl(definition, "aws"),
+            expectedDefinition({
+                queueUrl: QUEUE_URL,
+                topicArn: TOPIC_ARN,
+                messageTitle: "Approve order",
+                timeoutSeconds: 3600,
+                heartbeatSeconds: 300,
+            }),
+        );
     });
 
     it("must pass asl-validator, with and without heartbeats", () => {

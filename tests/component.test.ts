@@ -4,7 +4,8 @@ import aslValidator from "asl-validator";
 import { bundleWorker } from "../components/bundle";
 import { CALLBACK_WORKFLOW_TYPE, CallbackWorkflow } from "../components/callback-workflow";
 import { LOG_DELIVERY_ACTIONS, SEND_TASK_ACTIONS, XRAY_ACTIONS, type PolicyDocument } from "../components/iam";
-import { visibilityTimeoutFor } from "../components/settings";
+import { DEFAULT_MESSAGE_TITLE, visibilityTimeoutFor } from "../components/settings";
+import { expectedDefinition } from "./fixtures/expected-definition";
 import { jsonInput, rolePolicy, rows } from "./harness/documents";
 import { ACCOUNT_ID, ofType, REGION, resource, runProgram, type ProgramRun } from "./harness/pulumi-program";
 import { stackConfig } from "./harness/stack-config";
@@ -295,25 +296,22 @@ describe("CallbackWorkflow on the mocked runtime", function () {
             );
         });
 
-        it("must render its definition with the stack's queue, topic, timeout and heartbeat, valid for asl-validator", () => {
-            for (const [run, timeout, heartbeat] of [
+        it("must render the whole definition with the stack's queue, topic, timeout and heartbeat, valid for asl-validator", () => {
+            for (const [run, timeoutSeconds, heartbeatSeconds] of [
                 [dev, 900, 300],
                 [prod, 86_400, 900],
             ] as const) {
-                const definition = jsonInput<{
-                    States: Record<
-                        string,
-                        { Parameters?: Record<string, unknown>; TimeoutSeconds?: number; HeartbeatSeconds?: number }
-                    >;
-                }>(resource(run, TYPES.stateMachine, "callback-state-machine"), "definition");
-                const wait = definition.States["Start Task And Wait For Callback"];
-                assert.equal(
-                    wait?.Parameters?.["QueueUrl"],
-                    `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/callback-queue-0a1b2c3`,
+                const definition = jsonInput(resource(run, TYPES.stateMachine, "callback-state-machine"), "definition");
+                assert.deepStrictEqual(
+                    definition,
+                    expectedDefinition({
+                        queueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/callback-queue-0a1b2c3`,
+                        topicArn: TOPIC_ARN,
+                        messageTitle: DEFAULT_MESSAGE_TITLE,
+                        timeoutSeconds,
+                        heartbeatSeconds,
+                    }),
                 );
-                assert.equal(wait?.TimeoutSeconds, timeout);
-                assert.equal(wait?.HeartbeatSeconds, heartbeat);
-                assert.equal(definition.States["Notify Failure"]?.Parameters?.["TopicArn"], TOPIC_ARN);
                 assert.deepEqual(aslValidator(definition).errors, []);
             }
         });

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { REPO_ROOT } from "../components/bundle";
 import { CallbackWorkflow } from "../components/callback-workflow";
-import { CONFIG_KEYS, type StackConfigError } from "../components/config";
+import { CONFIG_KEYS, CONFIG_NAMESPACE, type StackConfigError } from "../components/config";
 import { BOOLEAN_ARGS, DEFAULT_MESSAGE_TITLE, ENUM_ARGS, INTEGER_ARGS } from "../components/settings";
 import { PROJECT, runProgram } from "./harness/pulumi-program";
 import { projectFile, stackConfig } from "./harness/stack-config";
@@ -135,6 +135,15 @@ describe("stack configuration", function () {
         );
     });
 
+    it("must read its settings under the callback-workflow namespace whatever the running project is called", async () => {
+        const run = await runProgram("build/index.js", {
+            project: "renamed-project",
+            config: { [`${CONFIG_NAMESPACE}:workerMemoryMb`]: "1024" },
+        });
+        const worker = run.resources.find((r) => r.type === "aws:lambda/function:Function");
+        assert.equal(worker?.inputs["memorySize"], 1024);
+    });
+
     it("must differ between dev and prod where environments should", () => {
         const dev = stackConfig("dev");
         const prod = stackConfig("prod");
@@ -154,6 +163,7 @@ describe("stack configuration", function () {
 
     it("must document every setting in Pulumi.yaml, with the program's defaults", () => {
         const project = projectFile();
+        assert.equal(project.name, CONFIG_NAMESPACE, "the config namespace is the project name");
         const text = readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8");
         const declared = project.config ?? {};
         for (const key of CONFIG_KEYS) {

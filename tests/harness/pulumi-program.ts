@@ -40,6 +40,8 @@ export interface RunOptions {
     /** Stack configuration, `namespace:key` → string (objects JSON-encoded), as PULUMI_CONFIG carries it. */
     readonly config?: Record<string, string>;
     readonly preview?: boolean;
+    /** The project name the mocks report. Default {@link PROJECT}. */
+    readonly project?: string;
 }
 
 const SERVICE_OF: Record<string, string> = {
@@ -161,7 +163,7 @@ export async function runProgram(program: string | (() => unknown), options: Run
                 return result;
             },
         },
-        PROJECT,
+        options.project ?? PROJECT,
         stack,
         preview,
     );
