@@ -6,6 +6,7 @@ export default tseslint.config(
     {
         ignores: [
             "build/",
+            "policy/bin/",
             "dist/",
             "node_modules/",
             "policy/node_modules/",

@@ -1,0 +1,21 @@
+/** Pulumi type tokens of the AWS resources the policies read (the pack does not depend on @pulumi/aws). */
+export const T = {
+    queue: "aws:sqs/queue:Queue",
+    queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
+    redrivePolicy: "aws:sqs/redrivePolicy:RedrivePolicy",
+    topic: "aws:sns/topic:Topic",
+    topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
+    role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    policy: "aws:iam/policy:Policy",
+    rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
+    userPolicy: "aws:iam/userPolicy:UserPolicy",
+    groupPolicy: "aws:iam/groupPolicy:GroupPolicy",
+    userPolicyAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    groupPolicyAttachment: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    lambdaFunction: "aws:lambda/function:Function",
+    eventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+    stateMachine: "aws:sfn/stateMachine:StateMachine",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+} as const;

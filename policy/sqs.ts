@@ -1,0 +1,243 @@
+/** SQS: every queue has a dead-letter queue it outlives into; queues are encrypted and TLS only. */
+import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { actionMatches, parseDocument, type Statement } from "./lib/iam-documents";
+import { describe, isSet, ofType, peek, referenced } from "./lib/stack";
+import { T } from "./lib/types";
+import { UNKNOWN, Undecided, type Maybe } from "./lib/unknowns";
+
+/** SQS's default retention when a queue sets none: 4 days. */
+export const SQS_DEFAULT_RETENTION_SECONDS = 345_600;
+
+interface DlqConfig {
+    readonly minMaxReceiveCount: number;
+    readonly maxMaxReceiveCount: number;
+}
+
+/** A queue's redrive, from its `redrivePolicy` property or a separate `aws.sqs.RedrivePolicy`. */
+interface Redrive {
+    /** Where it was given, for messages. */
+    readonly source: string;
+    /** The parsed policy, or UNKNOWN during preview. */
+    readonly policy: Maybe<{ deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined>;
+    /** The DLQ in this stack, found by property dependency or by ARN. */
+    readonly dlq: PolicyResource | undefined;
+}
+
+function parseJson(value: unknown): { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined {
+    if (typeof value === "string") {
+        try {
+            return JSON.parse(value) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+        } catch {
+            return undefined;
+        }
+    }
+    return typeof value === "object" && value !== null ? value : undefined;
+}
+
+/** The redrive of every queue that has one, by queue. */
+export function redrives(resources: readonly PolicyResource[], undecided: Undecided): Map<PolicyResource, Redrive> {
+    const queues = ofType(resources, T.queue);
+    const found = new Map<PolicyResource, Redrive>();
+    const dlqOf = (holder: PolicyResource, property: string, policy: Redrive["policy"]): PolicyResource | undefined => {
+        const byDependency = referenced(holder, property, queues, new Undecided())[0];
+        if (byDependency !== undefined || policy === UNKNOWN || policy === undefined) {
+            return byDependency;
+        }
+        return queues.find((q) => q.props["arn"] === policy.deadLetterTargetArn);
+    };
+    for (const queue of queues) {
+        const raw = undecided.read(() => queue.props["redrivePolicy"] as unknown);
+        if (raw !== undefined && raw !== null && raw !== "") {
+            const policy = raw === UNKNOWN ? UNKNOWN : parseJson(raw);
+            found.set(queue, { source: "its redrivePolicy", policy, dlq: dlqOf(queue, "redrivePolicy", policy) });
+        }
+    }
+    for (const separate of ofType(resources, T.redrivePolicy)) {
+        const raw = undecided.read(() => separate.props["redrivePolicy"] as unknown);
+        const policy = raw === UNKNOWN ? UNKNOWN : parseJson(raw);
+        for (const queue of referenced(separate, "queueUrl", queues, undecided)) {
+            found.set(queue, { source: describe(separate), policy, dlq: dlqOf(separate, "redrivePolicy", policy) });
+        }
+    }
+    return found;
+}
+
+export const sqsQueueHasDlq: StackValidationPolicy = {
+    name: "sqs-queue-has-dlq",
+    description:
+        "Checks that every SQS queue redrives to a dead-letter queue after a bounded number of receives, and that the DLQ keeps messages longer than its source.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            minMaxReceiveCount: { type: "integer", minimum: 1, default: 2 },
+            maxMaxReceiveCount: { type: "integer", minimum: 1, default: 20 },
+        },
+    },
+    validateStack: (args, reportViolation) => {
+        const config = { minMaxReceiveCount: 2, maxMaxReceiveCount: 20, ...args.getConfig<Partial<DlqConfig>>() };
+        const undecided = new Undecided();
+        const found = redrives(args.resources, undecided);
+        const dlqs = new Set([...found.values()].flatMap((r) => (r.dlq ? [r.dlq] : [])));
+        const range = `${config.minMaxReceiveCount} to ${config.maxMaxReceiveCount}`;
+        for (const queue of ofType(args.resources, T.queue)) {
+            const redrive = found.get(queue);
+            if (redrive === undefined) {
+                if (!dlqs.has(queue)) {
+                    reportViolation(
+                        `${describe(queue)} has no dead-letter queue: set redrivePolicy (or add an aws.sqs.RedrivePolicy) with deadLetterTargetArn and maxReceiveCount from ${range}, so a message no consumer can process is kept and seen, not retried forever or lost.`,
+                        queue.urn,
+                    );
+                }
+                continue;
+            }
+            if (redrive.policy === UNKNOWN) {
+                continue; // recorded in `undecided`: checked once the ARNs exist
+            }
+            if (redrive.policy === undefined) {
+                reportViolation(
+                    `${describe(queue)}: ${redrive.source} is not a JSON object with deadLetterTargetArn and maxReceiveCount.`,
+                    queue.urn,
+                );
+                continue;
+            }
+            const count = redrive.policy.maxReceiveCount;
+            const countValue = typeof count === "string" ? Number(count) : count;
+            if (
+                typeof countValue !== "number" ||
+                !Number.isInteger(countValue) ||
+                countValue < config.minMaxReceiveCount ||
+                countValue > config.maxMaxReceiveCount
+            ) {
+                reportViolation(
+                    `${describe(queue)}: maxReceiveCount in ${redrive.source} must be an integer from ${range} (got ${JSON.stringify(count)}).`,
+                    queue.urn,
+                );
+            }
+            if (typeof redrive.policy.deadLetterTargetArn !== "string" || redrive.policy.deadLetterTargetArn === "") {
+                reportViolation(`${describe(queue)}: ${redrive.source} names no deadLetterTargetArn.`, queue.urn);
+            }
+            if (redrive.dlq !== undefined) {
+                const source = retention(queue, undecided);
+                const dlq = retention(redrive.dlq, undecided);
+                if (source !== UNKNOWN && dlq !== UNKNOWN && dlq <= source) {
+                    reportViolation(
+                        `${describe(queue)} keeps messages ${source} s but its dead-letter queue ${describe(redrive.dlq)} only ${dlq} s: a message keeps its original enqueue time in the DLQ, so the DLQ's messageRetentionSeconds must be greater than ${source}.`,
+                        queue.urn,
+                    );
+                }
+            }
+        }
+        undecided.finish();
+    },
+};
+
+function retention(queue: PolicyResource, undecided: Undecided): Maybe<number> {
+    const value = undecided.read(() => queue.props["messageRetentionSeconds"] as unknown);
+    return value === UNKNOWN ? UNKNOWN : typeof value === "number" ? value : SQS_DEFAULT_RETENTION_SECONDS;
+}
+
+export const sqsEncrypted: ResourceValidationPolicy = {
+    name: "sqs-encrypted",
+    description: "Checks that every SQS queue is encrypted at rest (SQS-managed SSE or a KMS key).",
+    enforcementLevel: "advisory",
+    validateResource: (args, reportViolation) => {
+        if (args.type !== T.queue) {
+            return;
+        }
+        const managed = peek(() => (args.props as { sqsManagedSseEnabled?: boolean }).sqsManagedSseEnabled);
+        if (managed !== true && !isSet(args, (props) => props["kmsMasterKeyId"])) {
+            reportViolation(
+                `${describe(args)} is not encrypted at rest: set sqsManagedSseEnabled: true or kmsMasterKeyId (remediation turns on SQS-managed SSE).`,
+            );
+        }
+    },
+    remediateResource: (args) => {
+        if (args.type !== T.queue) {
+            return undefined;
+        }
+        const props = args.props as { sqsManagedSseEnabled?: boolean; kmsMasterKeyId?: string };
+        return props.sqsManagedSseEnabled !== true && !props.kmsMasterKeyId
+            ? { ...props, sqsManagedSseEnabled: true }
+            : undefined;
+    },
+};
+
+/** True when a resource policy denies `action` to everyone without TLS (`aws:SecureTransport` false). */
+export function deniesInsecureTransport(statements: readonly Statement[], action: string): boolean {
+    return statements.some((statement) => {
+        const secure =
+            statement.condition?.["Bool"]?.["aws:SecureTransport"] ??
+            statement.condition?.["BoolIfExists"]?.["aws:SecureTransport"];
+        const principal = statement.principal as { AWS?: unknown } | string | undefined;
+        const everyone = principal === "*" || (typeof principal === "object" && principal.AWS === "*");
+        const covers = (statement.actions ?? []).some((pattern) => actionMatches(pattern, action));
+        return statement.effect === "Deny" && everyone && covers && String(secure) === "false";
+    });
+}
+
+/**
+ * For each resource of `type`, whether some resource policy (its own `policyProperty`, or a policy
+ * resource of `policyType` referring to it through `referenceProperty`) denies `action` without TLS.
+ */
+export function tlsOnlyStack(options: {
+    readonly name: string;
+    readonly description: string;
+    readonly type: string;
+    readonly policyType: string;
+    readonly referenceProperty: string;
+    readonly action: string;
+    readonly alternative?: (resource: PolicyResource, undecided: Undecided) => Maybe<boolean>;
+    readonly message: (resource: PolicyResource) => string;
+}): StackValidationPolicy {
+    return {
+        name: options.name,
+        description: options.description,
+        enforcementLevel: "advisory",
+        validateStack: (args, reportViolation) => {
+            const undecided = new Undecided();
+            const targets = ofType(args.resources, options.type);
+            const documents = new Map<PolicyResource, unknown[]>(targets.map((t) => [t, []]));
+            for (const target of targets) {
+                const own = undecided.read(() => target.props["policy"] as unknown);
+                if (own !== undefined && own !== "") {
+                    documents.get(target)?.push(own);
+                }
+            }
+            for (const policy of ofType(args.resources, options.policyType)) {
+                const document = undecided.read(() => policy.props["policy"] as unknown);
+                for (const target of referenced(policy, options.referenceProperty, targets, undecided)) {
+                    documents.get(target)?.push(document);
+                }
+            }
+            for (const [target, docs] of documents) {
+                const alternative = options.alternative?.(target, undecided);
+                if (alternative === true) {
+                    continue;
+                }
+                if (docs.includes(UNKNOWN) || alternative === UNKNOWN) {
+                    continue;
+                }
+                const denies = docs.some((doc) => {
+                    const statements = parseDocument(doc);
+                    return typeof statements !== "string" && deniesInsecureTransport(statements, options.action);
+                });
+                if (!denies) {
+                    reportViolation(options.message(target), target.urn);
+                }
+            }
+            undecided.finish();
+        },
+    };
+}
+
+export const sqsTlsOnly = tlsOnlyStack({
+    name: "sqs-tls-only",
+    description:
+        "Checks that every SQS queue has a queue policy denying requests without TLS (aws:SecureTransport false).",
+    type: T.queue,
+    policyType: T.queuePolicy,
+    referenceProperty: "queueUrl",
+    action: "sqs:SendMessage",
+    message: (queue) =>
+        `${describe(queue)} accepts requests without TLS: add a queue policy statement {Effect: Deny, Principal: "*", Action: "sqs:*", Condition: {Bool: {"aws:SecureTransport": "false"}}}.`,
+});

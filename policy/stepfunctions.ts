@@ -1,0 +1,132 @@
+/** Step Functions: callback tasks time out, run in STANDARD machines, and definitions are valid; logging and tracing on. */
+import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import aslValidator from "asl-validator";
+import { callbackTasks, parseDefinition } from "./lib/asl";
+import { describe, isSet } from "./lib/stack";
+import { T } from "./lib/types";
+
+/** The parsed definition of a state machine, or undefined for other resources (reading it may throw an unknown in preview). */
+function definitionOf(args: ResourceValidationArgs): Record<string, unknown> | undefined {
+    return args.type === T.stateMachine
+        ? parseDefinition((args.props as { definition?: unknown }).definition)
+        : undefined;
+}
+
+export const callbackTaskHasTimeout: ResourceValidationPolicy = {
+    name: "callback-task-has-timeout",
+    description:
+        "Checks that every .waitForTaskToken task (nested in Parallel and Map too) sets TimeoutSeconds or TimeoutSecondsPath, with HeartbeatSeconds below TimeoutSeconds.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+        const definition = definitionOf(args);
+        if (definition === undefined) {
+            return;
+        }
+        for (const { path, state } of callbackTasks(definition)) {
+            const timeout = state["TimeoutSeconds"];
+            if (timeout === undefined && state["TimeoutSecondsPath"] === undefined) {
+                reportViolation(
+                    `${describe(args)}: callback task "${path}" has no TimeoutSeconds or TimeoutSecondsPath, so a lost task token leaves the execution waiting for up to a year. Set TimeoutSeconds (and catch States.Timeout).`,
+                );
+            }
+            const heartbeat = state["HeartbeatSeconds"];
+            if (typeof heartbeat === "number" && typeof timeout === "number" && heartbeat >= timeout) {
+                reportViolation(
+                    `${describe(args)}: callback task "${path}" has HeartbeatSeconds ${heartbeat}, which must be less than its TimeoutSeconds ${timeout}.`,
+                );
+            }
+        }
+    },
+};
+
+export const callbackNeedsStandardWorkflow: ResourceValidationPolicy = {
+    name: "callback-needs-standard-workflow",
+    description:
+        "Checks that a state machine with a .waitForTaskToken task is a STANDARD workflow (EXPRESS supports no callbacks).",
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+        const definition = definitionOf(args);
+        if (definition === undefined) {
+            return;
+        }
+        const type = (args.props as { type?: string }).type ?? "STANDARD";
+        const tasks = callbackTasks(definition);
+        if (tasks.length > 0 && type.toUpperCase() !== "STANDARD") {
+            reportViolation(
+                `${describe(args)} is ${type} but waits for task tokens in ${tasks.map((t) => `"${t.path}"`).join(", ")}: .waitForTaskToken needs type STANDARD.`,
+            );
+        }
+    },
+};
+
+export const stateMachineDefinitionValid: ResourceValidationPolicy = {
+    name: "state-machine-definition-valid",
+    description:
+        "Checks that every state machine definition passes asl-validator (schema, transitions, terminal states, paths).",
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+        if (args.type !== T.stateMachine) {
+            return;
+        }
+        const definition = definitionOf(args);
+        if (definition === undefined) {
+            reportViolation(`${describe(args)}: the definition is not a JSON object.`);
+            return;
+        }
+        const { isValid, errors } = aslValidator(structuredClone(definition));
+        if (!isValid) {
+            const listed = errors
+                .slice(0, 5)
+                .map((e) => `${e["Error code"]}: ${e.Message}${e.path ? ` at ${e.path}` : ""}`);
+            reportViolation(
+                `${describe(args)}: the definition is not valid ASL (${errors.length} error${errors.length === 1 ? "" : "s"}): ${listed.join("; ")}.`,
+            );
+        }
+    },
+};
+
+const LOG_LEVELS = ["ALL", "ERROR", "FATAL"];
+
+export const stateMachineLogging: ResourceValidationPolicy = {
+    name: "state-machine-logging",
+    description:
+        "Checks that every state machine logs to CloudWatch (level ALL, ERROR or FATAL) without execution data, which carries task tokens.",
+    enforcementLevel: "advisory",
+    configSchema: { properties: { allowExecutionData: { type: "boolean", default: false } } },
+    validateResource: (args, reportViolation) => {
+        if (args.type !== T.stateMachine) {
+            return;
+        }
+        const { allowExecutionData } = {
+            allowExecutionData: false,
+            ...args.getConfig<{ allowExecutionData?: boolean }>(),
+        };
+        const logging = (args.props as { loggingConfiguration?: { level?: string; includeExecutionData?: boolean } })
+            .loggingConfiguration;
+        const destination = logging !== undefined && isSet({ props: logging }, (props) => props["logDestination"]);
+        if (logging === undefined || !LOG_LEVELS.includes(logging.level ?? "OFF") || !destination) {
+            reportViolation(
+                `${describe(args)} does not log (level ${JSON.stringify(logging?.level ?? "OFF")}): set loggingConfiguration with level ${LOG_LEVELS.join(", ")} and a logDestination.`,
+            );
+        } else if (logging.includeExecutionData === true && !allowExecutionData) {
+            reportViolation(
+                `${describe(args)} logs execution data, which carries task tokens (bearer secrets): set includeExecutionData: false, or allowExecutionData in this policy's config.`,
+            );
+        }
+    },
+};
+
+export const stateMachineTracing: ResourceValidationPolicy = {
+    name: "state-machine-tracing",
+    description: "Checks that every state machine has X-Ray tracing on.",
+    enforcementLevel: "advisory",
+    validateResource: (args, reportViolation) => {
+        if (args.type !== T.stateMachine) {
+            return;
+        }
+        const tracing = (args.props as { tracingConfiguration?: { enabled?: boolean } }).tracingConfiguration;
+        if (tracing?.enabled !== true) {
+            reportViolation(`${describe(args)} is not traced: set tracingConfiguration: { enabled: true }.`);
+        }
+    },
+};
