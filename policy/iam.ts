@@ -188,13 +188,18 @@ export const sendTaskLeastPrivilege: StackValidationPolicy = {
                 .flatMap((m) => referenced(m, "functionName", ofType(resources, T.lambdaFunction), undecided)),
         );
         const workerRoles = new Set([...sqsTriggered].flatMap((fn) => referenced(fn, "role", roles, undecided)));
+        // State machines of this stack by ARN, each with whether it waits for tokens (assumed so while its
+        // definition is unknown). A machine whose ARN is unknown (preview) may be the one an ARN names.
         const callbackMachines = new Map<string, boolean>();
+        const unknownArns: PolicyResource[] = [];
         for (const sm of stateMachines) {
             const arn = peek(() => sm.props["arn"] as unknown);
             const definition = peek(() => sm.props["definition"] as unknown);
             if (typeof arn === "string") {
                 const parsed = definition === UNKNOWN ? undefined : parseDefinition(definition);
                 callbackMachines.set(arn, parsed === undefined || callbackTasks(parsed).length > 0);
+            } else if (arn === UNKNOWN) {
+                unknownArns.push(sm);
             }
         }
 
@@ -257,6 +262,10 @@ export const sendTaskLeastPrivilege: StackValidationPolicy = {
                             grant.carrier.urn,
                         );
                     } else if (inStack === undefined && !allowedStateMachineArns.includes(arn)) {
+                        if (unknownArns.length > 0) {
+                            undecided.read(() => unknownArns[0]?.props["arn"] as unknown);
+                            continue;
+                        }
                         reportViolation(
                             `${name} grants ${granted.join(", ")} on ${arn}, which is not a state machine of this stack: add it to this policy's allowedStateMachineArns if a worker here answers another stack's tokens.`,
                             grant.carrier.urn,

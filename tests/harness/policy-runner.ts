@@ -7,12 +7,7 @@
  * advisory "can't run policy ... during preview"; any other error fails the run.
  */
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy/proxy";
-import type {
-    EnforcementLevel,
-    Policies,
-    PolicyResource,
-    StackValidationPolicy,
-} from "@pulumi/policy";
+import type { EnforcementLevel, Policies, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import type { ProgramRun, Registration } from "./pulumi-program";
 
 /** The sentinel the engine sends for a value unknown during preview (@pulumi/policy's unknownStringValue). */

@@ -78,6 +78,9 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
         case "aws:iam/role:Role":
             outputs["arn"] = `arn:aws:iam::${ACCOUNT_ID}:role/${physical}`;
             break;
+        case "aws:iam/policy:Policy":
+            outputs["arn"] = `arn:aws:iam::${ACCOUNT_ID}:policy/${physical}`;
+            break;
         case "aws:lambda/function:Function":
             outputs["arn"] = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${physical}`;
             break;

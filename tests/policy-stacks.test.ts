@@ -1,0 +1,548 @@
+/**
+ * The policy pack on whole programs: the shipped stacks (dev and prod, deployed and in preview) pass;
+ * small programs with one defect each get exactly the expected violations and nothing else.
+ */
+import { strict as assert } from "node:assert";
+import * as aws from "@pulumi/aws";
+import type * as pulumi from "@pulumi/pulumi";
+import { policies } from "../policy/policies";
+import { ACCOUNT, callbackStack, tlsPolicy, type StackOptions } from "./fixtures/policy-stacks";
+import { runPolicies, type PolicyRunOptions } from "./harness/policy-runner";
+import { REGION, runProgram } from "./harness/pulumi-program";
+import { stackConfig } from "./harness/stack-config";
+
+const MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:machine-0a1b2c3`;
+const SEND_TASK = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"];
+const ALLOWED = SEND_TASK.join(", ");
+const WILDCARD_EXCEPTIONS =
+    "logs:CreateLogDelivery, logs:GetLogDelivery, logs:UpdateLogDelivery, logs:DeleteLogDelivery, logs:ListLogDeliveries, logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups, xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSamplingRules, xray:GetSamplingTargets";
+
+/** Replaces the worker's AnswerTaskTokens statement. */
+const answerWith =
+    (
+        change: Partial<{ Action: string | string[]; Resource: pulumi.Input<string> | pulumi.Input<string>[] }>,
+    ): StackOptions["workerStatements"] =>
+    (statements) =>
+        statements.map((s) => (s.Sid === "AnswerTaskTokens" ? { ...s, ...change } : s));
+
+/** Changes the callback task of the definition. */
+const callbackTask =
+    (change: (task: Record<string, unknown>) => Record<string, unknown>): StackOptions["definition"] =>
+    (asl) =>
+        ({
+            ...asl,
+            States: {
+                ...asl.States,
+                "Start Task And Wait For Callback": change({ ...asl.States["Start Task And Wait For Callback"] }),
+            },
+        });
+
+interface BadStack {
+    readonly what: string;
+    readonly options: StackOptions;
+    readonly config?: PolicyRunOptions["config"];
+    /** [policy, message] of every violation expected, and no other. */
+    readonly expected: ReadonlyArray<readonly [string, string]>;
+}
+
+const BAD_STACKS: BadStack[] = [
+    {
+        what: "a queue without a DLQ",
+        options: {
+            extra: () => {
+                const orphan = new aws.sqs.Queue("orphan", { sqsManagedSseEnabled: true });
+                tlsPolicy("orphan-policy", orphan);
+            },
+        },
+        expected: [
+            [
+                "sqs-queue-has-dlq",
+                'Queue "orphan" has no dead-letter queue: set redrivePolicy (or add an aws.sqs.RedrivePolicy) with deadLetterTargetArn and maxReceiveCount from 2 to 20, so a message no consumer can process is kept and seen, not retried forever or lost.',
+            ],
+        ],
+    },
+    {
+        what: "a maxReceiveCount out of range",
+        options: {
+            extra: () => undefined,
+            queue: {
+                redrivePolicy: JSON.stringify({
+                    deadLetterTargetArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:dlq-0a1b2c3`,
+                    maxReceiveCount: 100,
+                }),
+            },
+        },
+        expected: [
+            [
+                "sqs-queue-has-dlq",
+                'Queue "work": maxReceiveCount in its redrivePolicy must be an integer from 2 to 20 (got 100).',
+            ],
+        ],
+    },
+    {
+        what: "a DLQ that keeps messages no longer than its queue",
+        options: { dlq: { messageRetentionSeconds: 345_600 } },
+        expected: [
+            [
+                "sqs-queue-has-dlq",
+                'Queue "work" keeps messages 345600 s but its dead-letter queue Queue "dlq" only 345600 s: a message keeps its original enqueue time in the DLQ, so the DLQ\'s messageRetentionSeconds must be greater than 345600.',
+            ],
+        ],
+    },
+    {
+        what: "states:* granted to the worker",
+        options: { workerStatements: answerWith({ Action: "states:*" }) },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                `RolePolicy "worker-policy" statement "AnswerTaskTokens" grants ${ALLOWED} through "states:*": a statement that allows SendTask must name only ${ALLOWED}.`,
+            ],
+            [
+                "iam-no-wildcards",
+                'RolePolicy "worker-policy" statement "AnswerTaskTokens" allows wildcard actions "states:*": list the actions it needs.',
+            ],
+        ],
+    },
+    {
+        what: "states:Send* granted to the worker",
+        options: { workerStatements: answerWith({ Action: ["states:Send*"] }) },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                `RolePolicy "worker-policy" statement "AnswerTaskTokens" grants ${ALLOWED} through "states:Send*": a statement that allows SendTask must name only ${ALLOWED}.`,
+            ],
+            [
+                "iam-no-wildcards",
+                'RolePolicy "worker-policy" statement "AnswerTaskTokens" allows wildcard actions "states:Send*": list the actions it needs.',
+            ],
+        ],
+    },
+    {
+        what: "SendTask granted on *",
+        options: { workerStatements: answerWith({ Resource: "*" }) },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                `RolePolicy "worker-policy" statement "AnswerTaskTokens" grants ${ALLOWED} on "*": the resources must be exact state machine ARNs (arn:<partition>:states:<region>:<account>:stateMachine:<name>, no wildcard).`,
+            ],
+            [
+                "iam-no-wildcards",
+                `RolePolicy "worker-policy" statement "AnswerTaskTokens" allows "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat" on "*": name the resources. Only ${WILDCARD_EXCEPTIONS} may use "*" (AWS requires it for log delivery and X-Ray).`,
+            ],
+        ],
+    },
+    {
+        what: "SendTask on a wildcard state machine name",
+        options: { workerStatements: answerWith({ Resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:*` }) },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                `RolePolicy "worker-policy" statement "AnswerTaskTokens" grants ${ALLOWED} on "arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:*": the resources must be exact state machine ARNs (arn:<partition>:states:<region>:<account>:stateMachine:<name>, no wildcard).`,
+            ],
+        ],
+    },
+    {
+        what: "SendTask in a statement with other actions",
+        options: { workerStatements: answerWith({ Action: [...SEND_TASK, "states:StartExecution"] }) },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                `RolePolicy "worker-policy" statement "AnswerTaskTokens" grants ${ALLOWED} through "states:StartExecution": a statement that allows SendTask must name only ${ALLOWED}.`,
+            ],
+        ],
+    },
+    {
+        what: "SendTask held by the state machine's own role",
+        options: {
+            stateMachineStatements: (statements) => [
+                ...statements,
+                {
+                    Sid: "SelfAnswer",
+                    Effect: "Allow",
+                    Action: SEND_TASK,
+                    Resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:machine-0a1b2c3`,
+                },
+            ],
+        },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                'RolePolicy "machine-policy" gives SendTask permissions to Role "machine-role", the role of a state machine: a state machine must not answer its own tokens; grant them to the worker\'s role only.',
+            ],
+        ],
+    },
+    {
+        what: "the managed AWSStepFunctionsFullAccess policy attached to the worker",
+        options: {
+            extra: ({ workerRole }) => {
+                new aws.iam.RolePolicyAttachment("full-access", {
+                    role: workerRole.name,
+                    policyArn: "arn:aws:iam::aws:policy/AWSStepFunctionsFullAccess",
+                });
+            },
+        },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                `RolePolicyAttachment "full-access" attaches the AWS managed policy AWSStepFunctionsFullAccess, which grants "states:*" on "*" and so ${ALLOWED} on every state machine: grant only those three actions on your state machine's ARN, in an inline policy of the worker's role.`,
+            ],
+        ],
+    },
+    {
+        what: "a standalone policy with states:* attached to the worker",
+        options: {
+            extra: ({ workerRole }) => {
+                const policy = new aws.iam.Policy("broad", {
+                    policy: JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [{ Sid: "All", Effect: "Allow", Action: "states:*", Resource: MACHINE_ARN }],
+                    }),
+                });
+                new aws.iam.RolePolicyAttachment("broad-attach", { role: workerRole.name, policyArn: policy.arn });
+            },
+        },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                `Policy "broad" attached by RolePolicyAttachment "broad-attach" statement "All" grants ${ALLOWED} through "states:*": a statement that allows SendTask must name only ${ALLOWED}.`,
+            ],
+            [
+                "iam-no-wildcards",
+                'Policy "broad" statement "All" allows wildcard actions "states:*": list the actions it needs.',
+            ],
+        ],
+    },
+    {
+        what: "SendTask given to an IAM user",
+        options: {
+            extra: () => {
+                new aws.iam.UserPolicy("operator-policy", {
+                    user: "operator",
+                    policy: JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [{ Effect: "Allow", Action: SEND_TASK, Resource: MACHINE_ARN }],
+                    }),
+                });
+            },
+        },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                'UserPolicy "operator-policy" (user "operator") gives SendTask permissions to a user: only the role of the Lambda worker that the queue triggers may answer task tokens.',
+            ],
+        ],
+    },
+    {
+        what: "SendTask given to a Lambda role that no queue triggers",
+        options: {
+            extra: () => {
+                const role = new aws.iam.Role("cron-role", {
+                    assumeRolePolicy: JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Effect: "Allow",
+                                Principal: { Service: "lambda.amazonaws.com" },
+                                Action: "sts:AssumeRole",
+                            },
+                        ],
+                    }),
+                });
+                new aws.iam.RolePolicy("cron-policy", {
+                    role: role.id,
+                    policy: JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [{ Effect: "Allow", Action: SEND_TASK, Resource: MACHINE_ARN }],
+                    }),
+                });
+            },
+        },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                'RolePolicy "cron-policy" gives SendTask permissions to Role "cron-role", which no SQS-triggered Lambda function in this stack uses: only the role of the Lambda worker that an SQS event source mapping triggers may answer task tokens.',
+            ],
+        ],
+    },
+    {
+        what: "SendTask on a state machine of another stack, not allow-listed",
+        options: {
+            workerStatements: answerWith({ Resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:elsewhere` }),
+        },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                `RolePolicy "worker-policy" statement "AnswerTaskTokens" grants ${ALLOWED} on arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:elsewhere, which is not a state machine of this stack: add it to this policy's allowedStateMachineArns if a worker here answers another stack's tokens.`,
+            ],
+        ],
+    },
+    {
+        what: "an EXPRESS state machine with a callback task",
+        options: { stateMachine: { type: "EXPRESS" } },
+        expected: [
+            [
+                "callback-needs-standard-workflow",
+                'StateMachine "machine" is EXPRESS but waits for task tokens in "Start Task And Wait For Callback": .waitForTaskToken needs type STANDARD.',
+            ],
+        ],
+    },
+    {
+        what: "a callback task without a timeout",
+        options: { definition: callbackTask(({ TimeoutSeconds: _t, HeartbeatSeconds: _h, ...task }) => task) },
+        expected: [
+            [
+                "callback-task-has-timeout",
+                'StateMachine "machine": callback task "Start Task And Wait For Callback" has no TimeoutSeconds or TimeoutSecondsPath, so a lost task token leaves the execution waiting for up to a year. Set TimeoutSeconds (and catch States.Timeout).',
+            ],
+        ],
+    },
+    {
+        what: "a heartbeat not below the timeout",
+        options: { definition: callbackTask((task) => ({ ...task, HeartbeatSeconds: 3600 })) },
+        expected: [
+            [
+                "callback-task-has-timeout",
+                'StateMachine "machine": callback task "Start Task And Wait For Callback" has HeartbeatSeconds 3600, which must be less than its TimeoutSeconds 3600.',
+            ],
+        ],
+    },
+    {
+        what: "a callback task without a timeout nested in a Parallel branch",
+        options: {
+            definition: (asl) => {
+                const {
+                    TimeoutSeconds: _t,
+                    HeartbeatSeconds: _h,
+                    Next: _n,
+                    Catch: _c,
+                    ...task
+                } = asl.States["Start Task And Wait For Callback"] as Record<string, unknown>;
+                return {
+                    ...asl,
+                    StartAt: "Fan out",
+                    States: {
+                        ...asl.States,
+                        "Fan out": {
+                            Type: "Parallel",
+                            Branches: [{ StartAt: "Nested wait", States: { "Nested wait": { ...task, End: true } } }],
+                            Next: "Start Task And Wait For Callback",
+                        },
+                    },
+                };
+            },
+        },
+        expected: [
+            [
+                "callback-task-has-timeout",
+                'StateMachine "machine": callback task "Fan out/branch 0/Nested wait" has no TimeoutSeconds or TimeoutSecondsPath, so a lost task token leaves the execution waiting for up to a year. Set TimeoutSeconds (and catch States.Timeout).',
+            ],
+        ],
+    },
+    {
+        what: "a definition with a transition to a missing state",
+        options: { definition: callbackTask((task) => ({ ...task, Next: "Nowhere" })) },
+        expected: [
+            [
+                "state-machine-definition-valid",
+                "StateMachine \"machine\": the definition is not valid ASL (2 errors): MISSING_TRANSITION_TARGET: State Notify Success is not reachable; MISSING_TRANSITION_TARGET: Missing 'StartAt'|'Next'|'Default' target: Nowhere.",
+            ],
+        ],
+    },
+    {
+        what: "a queue whose visibility timeout is shorter than 6 worker timeouts",
+        options: { queue: { visibilityTimeoutSeconds: 60 } },
+        expected: [
+            [
+                "sqs-visibility-covers-worker",
+                'Queue "work" has a visibility timeout of 60 s, but its worker Function "worker" may run 30 s after a batching window of 0 s: set visibilityTimeoutSeconds to at least 180 (6 × 30 + 0), or messages are delivered twice while still being processed.',
+            ],
+        ],
+    },
+    {
+        what: "a trigger without ReportBatchItemFailures",
+        options: { trigger: { functionResponseTypes: [] } },
+        expected: [
+            [
+                "sqs-visibility-covers-worker",
+                'EventSourceMapping "trigger" does not report batch item failures: set functionResponseTypes: ["ReportBatchItemFailures"], or one failing record makes the whole batch redeliver.',
+            ],
+        ],
+    },
+    {
+        what: "an unencrypted queue",
+        options: { dlq: { sqsManagedSseEnabled: false } },
+        expected: [
+            [
+                "sqs-encrypted",
+                'Queue "dlq" is not encrypted at rest: set sqsManagedSseEnabled: true or kmsMasterKeyId (remediation turns on SQS-managed SSE).',
+            ],
+        ],
+    },
+    {
+        what: "queues without a TLS-only policy",
+        options: { queuePolicies: false },
+        expected: ["dlq", "work"].map(
+            (name) =>
+                [
+                    "sqs-tls-only",
+                    `Queue "${name}" accepts requests without TLS: add a queue policy statement {Effect: Deny, Principal: "*", Action: "sqs:*", Condition: {Bool: {"aws:SecureTransport": "false"}}}.`,
+                ] as const,
+        ),
+    },
+    {
+        what: "a topic neither encrypted nor TLS only",
+        options: { topic: { kmsMasterKeyId: undefined }, topicPolicy: false },
+        expected: [
+            [
+                "sns-encrypted-or-tls-only",
+                'Topic "notify" is neither encrypted nor TLS only: set kmsMasterKeyId (e.g. "alias/aws/sns"), or a topic policy statement {Effect: Deny, Principal: "*", Action: "sns:Publish", Condition: {Bool: {"aws:SecureTransport": "false"}}}.',
+            ],
+        ],
+    },
+    {
+        what: "a state machine that does not log",
+        options: { stateMachine: { loggingConfiguration: { level: "OFF" } } },
+        expected: [
+            [
+                "state-machine-logging",
+                'StateMachine "machine" does not log (level "OFF"): set loggingConfiguration with level ALL, ERROR, FATAL and a logDestination.',
+            ],
+        ],
+    },
+    {
+        what: "a state machine that is not traced",
+        options: { stateMachine: { tracingConfiguration: { enabled: false } } },
+        expected: [
+            [
+                "state-machine-tracing",
+                'StateMachine "machine" is not traced: set tracingConfiguration: { enabled: true }.',
+            ],
+        ],
+    },
+    {
+        what: "a worker on nodejs20.x",
+        options: { worker: { runtime: "nodejs20.x" } },
+        expected: [
+            [
+                "lambda-runtime-supported",
+                'Function "worker" uses runtime "nodejs20.x", which is not supported: use one of nodejs22.x, nodejs24.x, python3.11, python3.12, python3.13, python3.14, java17, java21, java25, dotnet8, dotnet10, ruby3.3, ruby3.4, provided.al2023, provided.al2.',
+            ],
+        ],
+    },
+    {
+        what: "a log group that keeps logs forever",
+        options: { logGroup: { retentionInDays: undefined } },
+        expected: [
+            ["log-group-retention", 'LogGroup "worker-logs" keeps logs forever: set retentionInDays from 1 to 3653.'],
+        ],
+    },
+];
+
+const GOOD_VARIANTS: Array<{ what: string; options: StackOptions; config?: PolicyRunOptions["config"] }> = [
+    { what: "the redrive given as a separate aws.sqs.RedrivePolicy", options: { redriveSeparately: true } },
+    {
+        what: "SendTask on another stack's state machine that the config allow-lists",
+        options: {
+            workerStatements: answerWith({ Resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:elsewhere` }),
+        },
+        config: {
+            "sendtask-least-privilege": {
+                allowedStateMachineArns: [`arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:elsewhere`],
+            },
+        },
+    },
+];
+
+describe("policy pack on whole programs", function () {
+    this.timeout(30_000);
+
+    for (const stack of ["dev", "prod"]) {
+        for (const preview of [false, true]) {
+            it(`must find no violation in the shipped ${stack} stack${preview ? " in preview, and only say what it cannot decide yet" : ""}`, async () => {
+                const run = await runProgram("build/index.js", { stack, config: stackConfig(stack), preview });
+                const result = await runPolicies(run, policies, { preview });
+                assert.deepEqual(result.violations, []);
+                if (!preview) {
+                    assert.deepEqual(result.undecided, []);
+                } else {
+                    assert.ok(result.undecided.length > 0, "preview has values it cannot know");
+                    for (const finding of result.undecided) {
+                        assert.equal(finding.level, "advisory");
+                        assert.match(
+                            finding.message,
+                            /^can't run policy '[a-z-]+' during preview: .* can't be known during preview$/,
+                        );
+                    }
+                }
+            });
+        }
+    }
+
+    it("must decide in preview what does not depend on unknown values", async () => {
+        const run = await runProgram("build/index.js", { stack: "prod", config: stackConfig("prod"), preview: true });
+        const result = await runPolicies(run, policies, { preview: true });
+        const undecided = new Set(result.undecided.map((f) => f.policy));
+        for (const decided of [
+            "sqs-visibility-covers-worker",
+            "sqs-encrypted",
+            "state-machine-logging",
+            "state-machine-tracing",
+            "lambda-runtime-supported",
+            "log-group-retention",
+        ]) {
+            assert.ok(!undecided.has(decided), `${decided} gave up in preview`);
+        }
+    });
+
+    it("must find no violation in the baseline of the bad stacks, deployed or in preview", async () => {
+        for (const preview of [false, true]) {
+            const result = await runPolicies(await runProgram(() => void callbackStack(), { preview }), policies, {
+                preview,
+            });
+            assert.deepEqual(result.violations, []);
+        }
+    });
+
+    for (const { what, options, config } of GOOD_VARIANTS) {
+        it(`must accept ${what}`, async () => {
+            const result = await runPolicies(await runProgram(() => void callbackStack(options)), policies, { config });
+            assert.deepEqual(result.violations, []);
+        });
+    }
+
+    for (const { what, options, config, expected } of BAD_STACKS) {
+        it(`must report ${what}, and nothing else`, async () => {
+            const result = await runPolicies(await runProgram(() => void callbackStack(options)), policies, { config });
+            assert.deepEqual(
+                result.violations.map((v) => [v.policy, v.message]),
+                expected.map(([policy, message]) => [policy, message]),
+            );
+            for (const violation of result.violations) {
+                const level = policies.find((p) => p.name === violation.policy)?.enforcementLevel;
+                assert.equal(violation.level, level);
+                assert.ok(violation.urn, "a violation names its resource");
+            }
+        });
+    }
+
+    it("must raise no false violation on the bad stacks in preview, nor crash", async () => {
+        for (const { what, options, config, expected } of BAD_STACKS) {
+            const result = await runPolicies(
+                await runProgram(() => void callbackStack(options), { preview: true }),
+                policies,
+                { config, preview: true },
+            );
+            const allowed = expected.map(([policy, message]) => `${policy}: ${message}`);
+            for (const violation of result.violations) {
+                assert.ok(
+                    allowed.includes(`${violation.policy}: ${violation.message}`),
+                    `${what}: unexpected in preview: ${violation.message}`,
+                );
+            }
+        }
+    });
+
+    it("has at least 15 bad stacks", () => {
+        assert.ok(BAD_STACKS.length >= 15);
+    });
+});

@@ -1,0 +1,350 @@
+/** Policy pack: each policy's metadata, its resource-level checks one change at a time, its helpers. */
+import { strict as assert } from "node:assert";
+import { unknownCheckingProxy } from "@pulumi/policy/proxy";
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { iamNoWildcards } from "../policy/iam";
+import { lambdaRuntimeSupported } from "../policy/lambda";
+import { allStates, callbackTasks } from "../policy/lib/asl";
+import {
+    actionMatches,
+    isExactStateMachineArn,
+    managedPolicyName,
+    parseDocument,
+    sendTaskActionsGranted,
+    trusts,
+} from "../policy/lib/iam-documents";
+import { logGroupRetention } from "../policy/logs";
+import { policies } from "../policy/policies";
+import { sqsEncrypted } from "../policy/sqs";
+import {
+    callbackNeedsStandardWorkflow,
+    callbackTaskHasTimeout,
+    stateMachineDefinitionValid,
+    stateMachineLogging,
+    stateMachineTracing,
+} from "../policy/stepfunctions";
+import { UNKNOWN_SENTINEL } from "./harness/policy-runner";
+
+/** Runs one resource policy on one resource, as the engine would; returns the messages. */
+async function violationsOf(
+    policy: ResourceValidationPolicy,
+    type: string,
+    props: Record<string, unknown>,
+    config: object = {},
+): Promise<string[]> {
+    const messages: string[] = [];
+    const validations = [policy.validateResource ?? []].flat();
+    for (const validate of validations) {
+        await validate(
+            {
+                type,
+                name: "r",
+                urn: `urn:pulumi:test::p::${type}::r`,
+                props: unknownCheckingProxy(props),
+                getConfig: () => config,
+            } as never,
+            (message: string) => messages.push(message),
+        );
+    }
+    return messages;
+}
+
+const MACHINE = "aws:sfn/stateMachine:StateMachine";
+const callbackDefinition = (task: Record<string, unknown> = {}) =>
+    JSON.stringify({
+        StartAt: "Wait",
+        States: {
+            Wait: {
+                Type: "Task",
+                Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                Parameters: { QueueUrl: "q", MessageBody: { "TaskToken.$": "$$.Task.Token" } },
+                TimeoutSeconds: 60,
+                End: true,
+                ...task,
+            },
+        },
+    });
+const goodMachine = {
+    type: "STANDARD",
+    definition: callbackDefinition(),
+    loggingConfiguration: {
+        level: "ERROR",
+        includeExecutionData: false,
+        logDestination: "arn:aws:logs:eu-west-1:123456789012:log-group:x:*",
+    },
+    tracingConfiguration: { enabled: true },
+};
+
+describe("policy pack metadata", () => {
+    it("must name every policy in kebab-case, describe it as 'Checks that ...', and give it a default level", () => {
+        assert.equal(policies.length, 14);
+        assert.equal(new Set(policies.map((p) => p.name)).size, policies.length);
+        for (const policy of policies) {
+            assert.match(policy.name, /^[a-z0-9]+(-[a-z0-9]+)+$/);
+            assert.match(policy.description, /^Checks that /);
+            assert.ok(policy.enforcementLevel === "mandatory" || policy.enforcementLevel === "advisory", policy.name);
+        }
+    });
+
+    it("must make the six pattern policies mandatory and the hygiene ones advisory", () => {
+        const mandatory = policies.filter((p) => p.enforcementLevel === "mandatory").map((p) => p.name);
+        assert.deepEqual(mandatory, [
+            "sqs-queue-has-dlq",
+            "sendtask-least-privilege",
+            "callback-task-has-timeout",
+            "callback-needs-standard-workflow",
+            "state-machine-definition-valid",
+            "sqs-visibility-covers-worker",
+        ]);
+    });
+
+    it("must give every knob a default in its config schema", () => {
+        for (const policy of policies) {
+            for (const [key, schema] of Object.entries(policy.configSchema?.properties ?? {})) {
+                assert.ok("default" in (schema as object), `${policy.name}.${key} has no default`);
+            }
+        }
+    });
+});
+
+describe("resource policies, one change at a time", () => {
+    it("must accept a good state machine", async () => {
+        for (const policy of [
+            callbackTaskHasTimeout,
+            callbackNeedsStandardWorkflow,
+            stateMachineDefinitionValid,
+            stateMachineLogging,
+            stateMachineTracing,
+        ]) {
+            assert.deepEqual(await violationsOf(policy, MACHINE, goodMachine), [], policy.name);
+        }
+    });
+
+    it("must accept TimeoutSecondsPath in place of TimeoutSeconds", async () => {
+        const definition = callbackDefinition({ TimeoutSeconds: undefined, TimeoutSecondsPath: "$.timeout" });
+        assert.deepEqual(await violationsOf(callbackTaskHasTimeout, MACHINE, { ...goodMachine, definition }), []);
+    });
+
+    it("must find a callback task without timeout inside a Map's ItemProcessor", async () => {
+        const definition = JSON.stringify({
+            StartAt: "Each",
+            States: {
+                Each: {
+                    Type: "Map",
+                    ItemProcessor: {
+                        StartAt: "Wait",
+                        States: {
+                            Wait: {
+                                Type: "Task",
+                                Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                                Parameters: { "Payload.$": "$$.Task.Token" },
+                                End: true,
+                            },
+                        },
+                    },
+                    End: true,
+                },
+            },
+        });
+        assert.deepEqual(await violationsOf(callbackTaskHasTimeout, MACHINE, { ...goodMachine, definition }), [
+            'StateMachine "r": callback task "Each/Wait" has no TimeoutSeconds or TimeoutSecondsPath, so a lost task token leaves the execution waiting for up to a year. Set TimeoutSeconds (and catch States.Timeout).',
+        ]);
+    });
+
+    it("must refuse execution data in state machine logs unless the config allows it", async () => {
+        const props = {
+            ...goodMachine,
+            loggingConfiguration: { ...goodMachine.loggingConfiguration, includeExecutionData: true },
+        };
+        assert.deepEqual(await violationsOf(stateMachineLogging, MACHINE, props), [
+            'StateMachine "r" logs execution data, which carries task tokens (bearer secrets): set includeExecutionData: false, or allowExecutionData in this policy\'s config.',
+        ]);
+        assert.deepEqual(await violationsOf(stateMachineLogging, MACHINE, props, { allowExecutionData: true }), []);
+    });
+
+    it("must treat a log destination unknown in preview as set", async () => {
+        const props = {
+            ...goodMachine,
+            loggingConfiguration: { ...goodMachine.loggingConfiguration, logDestination: UNKNOWN_SENTINEL },
+        };
+        assert.deepEqual(await violationsOf(stateMachineLogging, MACHINE, props), []);
+    });
+
+    it("must let an unknown definition throw, so the framework reports it cannot run in preview", async () => {
+        await assert.rejects(
+            violationsOf(callbackTaskHasTimeout, MACHINE, { ...goodMachine, definition: UNKNOWN_SENTINEL }),
+            {
+                message: "string value at .definition can't be known during preview",
+            },
+        );
+    });
+
+    it("must accept an encrypted queue and turn on SQS-managed SSE for an unencrypted one", async () => {
+        const queue = "aws:sqs/queue:Queue";
+        assert.deepEqual(await violationsOf(sqsEncrypted, queue, { kmsMasterKeyId: "alias/key" }), []);
+        assert.deepEqual(await violationsOf(sqsEncrypted, queue, { kmsMasterKeyId: UNKNOWN_SENTINEL }), []);
+        assert.deepEqual(await violationsOf(sqsEncrypted, queue, { visibilityTimeoutSeconds: 30 }), [
+            'Queue "r" is not encrypted at rest: set sqsManagedSseEnabled: true or kmsMasterKeyId (remediation turns on SQS-managed SSE).',
+        ]);
+        const remediated = await sqsEncrypted.remediateResource?.({
+            type: queue,
+            props: { visibilityTimeoutSeconds: 30 },
+        } as never);
+        assert.deepEqual(remediated, { visibilityTimeoutSeconds: 30, sqsManagedSseEnabled: true });
+        assert.equal(
+            await sqsEncrypted.remediateResource?.({ type: queue, props: { sqsManagedSseEnabled: true } } as never),
+            undefined,
+        );
+    });
+
+    it("must skip container-image functions for the runtime check and honour a configured list", async () => {
+        const fn = "aws:lambda/function:Function";
+        assert.deepEqual(await violationsOf(lambdaRuntimeSupported, fn, { packageType: "Image" }), []);
+        assert.deepEqual(
+            await violationsOf(
+                lambdaRuntimeSupported,
+                fn,
+                { runtime: "nodejs24.x" },
+                { allowedRuntimes: ["nodejs24.x"] },
+            ),
+            [],
+        );
+        assert.deepEqual(
+            await violationsOf(
+                lambdaRuntimeSupported,
+                fn,
+                { runtime: "nodejs22.x" },
+                { allowedRuntimes: ["nodejs24.x"] },
+            ),
+            ['Function "r" uses runtime "nodejs22.x", which is not supported: use one of nodejs24.x.'],
+        );
+    });
+
+    it("must check log retention against the configured range", async () => {
+        const group = "aws:cloudwatch/logGroup:LogGroup";
+        assert.deepEqual(await violationsOf(logGroupRetention, group, { retentionInDays: 30 }), []);
+        assert.deepEqual(
+            await violationsOf(logGroupRetention, group, { retentionInDays: 3653 }, { maximumDays: 365 }),
+            ['LogGroup "r": retentionInDays must be from 1 to 365 (got 3653).'],
+        );
+    });
+
+    it("must allow the documented wildcard exceptions and refuse NotAction", async () => {
+        const policy = (statement: object) => ({
+            policy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }),
+        });
+        const rolePolicy = "aws:iam/rolePolicy:RolePolicy";
+        assert.deepEqual(
+            await violationsOf(
+                iamNoWildcards,
+                rolePolicy,
+                policy({ Effect: "Allow", Action: ["xray:PutTraceSegments", "logs:CreateLogDelivery"], Resource: "*" }),
+            ),
+            [],
+        );
+        assert.deepEqual(
+            await violationsOf(
+                iamNoWildcards,
+                rolePolicy,
+                policy({ Sid: "Broad", Effect: "Allow", NotAction: "iam:*", Resource: "*" }),
+            ),
+            [
+                'RolePolicy "r" statement "Broad" allows everything but ["iam:*"] (NotAction): list the actions it needs.',
+            ],
+        );
+        assert.deepEqual(
+            await violationsOf(iamNoWildcards, "aws:iam/role:Role", {
+                inlinePolicies: [
+                    { name: "inline", ...policy({ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }) },
+                ],
+            }),
+            [
+                `Role "r" inline policy "inline" statement 0 allows "s3:GetObject" on "*": name the resources. Only logs:CreateLogDelivery, logs:GetLogDelivery, logs:UpdateLogDelivery, logs:DeleteLogDelivery, logs:ListLogDeliveries, logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups, xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSamplingRules, xray:GetSamplingTargets may use "*" (AWS requires it for log delivery and X-Ray).`,
+            ],
+        );
+    });
+});
+
+describe("policy helpers", () => {
+    it("must match IAM action patterns as IAM does", () => {
+        assert.ok(actionMatches("states:*", "states:SendTaskSuccess"));
+        assert.ok(actionMatches("*", "states:SendTaskFailure"));
+        assert.ok(actionMatches("States:sendtask*", "states:SendTaskHeartbeat"));
+        assert.ok(actionMatches("states:SendTask?uccess", "states:SendTaskSuccess"));
+        assert.ok(!actionMatches("states:Start*", "states:SendTaskSuccess"));
+        assert.ok(!actionMatches("sqs:*", "states:SendTaskSuccess"));
+    });
+
+    it("must see SendTask granted through NotAction", () => {
+        const [statement] = parseDocument({
+            Statement: { Effect: "Allow", NotAction: ["iam:*"], Resource: "*" },
+        }) as ReturnType<typeof parseDocument> & object[];
+        assert.deepEqual(sendTaskActionsGranted(statement as never), [
+            "states:SendTaskSuccess",
+            "states:SendTaskFailure",
+            "states:SendTaskHeartbeat",
+        ]);
+    });
+
+    it("must recognise AWS managed policy ARNs in every partition", () => {
+        assert.equal(
+            managedPolicyName("arn:aws:iam::aws:policy/AWSStepFunctionsFullAccess"),
+            "AWSStepFunctionsFullAccess",
+        );
+        assert.equal(managedPolicyName("arn:aws-us-gov:iam::aws:policy/service-role/AWSLambdaRole"), "AWSLambdaRole");
+        assert.equal(managedPolicyName("arn:aws:iam::123456789012:policy/Mine"), undefined);
+    });
+
+    it("must accept only exact state machine ARNs", () => {
+        assert.ok(isExactStateMachineArn("arn:aws:states:eu-west-1:123456789012:stateMachine:orders"));
+        assert.ok(isExactStateMachineArn("arn:aws-cn:states:cn-north-1:123456789012:stateMachine:orders"));
+        assert.ok(!isExactStateMachineArn("arn:aws:states:eu-west-1:123456789012:stateMachine:*"));
+        assert.ok(!isExactStateMachineArn("arn:aws:states:eu-west-1:123456789012:execution:orders:1"));
+        assert.ok(!isExactStateMachineArn("*"));
+    });
+
+    it("must read who a trust policy lets assume a role", () => {
+        const doc = {
+            Statement: [
+                { Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com"] }, Action: "sts:AssumeRole" },
+            ],
+        };
+        assert.ok(trusts(JSON.stringify(doc), "lambda.amazonaws.com"));
+        assert.ok(!trusts(doc, "states.amazonaws.com"));
+    });
+
+    it("must walk states nested in Parallel branches and Map processors", () => {
+        const definition = {
+            StartAt: "P",
+            States: {
+                P: {
+                    Type: "Parallel",
+                    Branches: [{ StartAt: "A", States: { A: { Type: "Pass", End: true } } }],
+                    Next: "M",
+                },
+                M: {
+                    Type: "Map",
+                    Iterator: {
+                        StartAt: "B",
+                        States: {
+                            B: {
+                                Type: "Task",
+                                Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                                End: true,
+                            },
+                        },
+                    },
+                    End: true,
+                },
+            },
+        };
+        assert.deepEqual(
+            allStates(definition).map((s) => s.path),
+            ["P", "P/branch 0/A", "M", "M/B"],
+        );
+        assert.deepEqual(
+            callbackTasks(definition).map((s) => s.path),
+            ["M/B"],
+        );
+    });
+});
