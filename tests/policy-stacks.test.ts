@@ -28,14 +28,13 @@ const answerWith =
 /** Changes the callback task of the definition. */
 const callbackTask =
     (change: (task: Record<string, unknown>) => Record<string, unknown>): StackOptions["definition"] =>
-    (asl) =>
-        ({
-            ...asl,
-            States: {
-                ...asl.States,
-                "Start Task And Wait For Callback": change({ ...asl.States["Start Task And Wait For Callback"] }),
-            },
-        });
+    (asl) => ({
+        ...asl,
+        States: {
+            ...asl.States,
+            "Start Task And Wait For Callback": change({ ...asl.States["Start Task And Wait For Callback"] }),
+        },
+    });
 
 interface BadStack {
     readonly what: string;
