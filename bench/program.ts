@@ -7,7 +7,7 @@
 import { writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import * as aws from "@pulumi/aws";
+import * as sqs from "@pulumi/aws/sqs";
 import { REPO_ROOT } from "../components/bundle";
 import { CallbackWorkflow } from "../components/callback-workflow";
 import { runProgram } from "../tests/harness/pulumi-program";
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
         });
         const bare = await timed(() => {
             for (let i = 0; i < workflows.resources; i += 1) {
-                new aws.sqs.Queue(`q${i}`, { sqsManagedSseEnabled: true });
+                new sqs.Queue(`q${i}`, { sqsManagedSseEnabled: true });
             }
         });
         const perResource = workflows.ms / workflows.resources;

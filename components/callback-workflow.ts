@@ -3,7 +3,17 @@
  * Pulumi component. The class only wires resources; documents, the definition and defaults are pure
  * functions in `iam.ts`, `definition.ts` and `settings.ts`.
  */
-import * as aws from "@pulumi/aws";
+// Service modules rather than the package root: the root's type declarations cover every AWS service
+// and double the project's type-check time.
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import { getPartitionOutput } from "@pulumi/aws/getPartition";
+import * as iam from "@pulumi/aws/iam";
+import * as kms from "@pulumi/aws/kms";
+import * as lambda from "@pulumi/aws/lambda";
+import * as sfn from "@pulumi/aws/sfn";
+import * as sns from "@pulumi/aws/sns";
+import * as sqs from "@pulumi/aws/sqs";
 import * as pulumi from "@pulumi/pulumi";
 import { renderDefinition } from "./asl";
 import { BUNDLE_HANDLER, bundleWorkerOnce, type LambdaRuntime } from "./bundle";
@@ -74,13 +84,13 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         const settings = validate(name, args);
         const parent = { parent: this };
         const tags = { ...settings.tags, "callback-workflow": name };
-        const partition = aws.getPartitionOutput({}, parent).partition;
-        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+        const partition = getPartitionOutput({}, parent).partition;
+        const accountId = getCallerIdentityOutput({}, parent).accountId;
 
         // Encryption: SQS-managed SSE and the AWS-managed SNS key by default, or one customer key.
         const key =
             settings.kmsKey === "create"
-                ? new aws.kms.Key(
+                ? new kms.Key(
                       `${name}-key`,
                       {
                           description: `Encrypts the queues and topics of callback workflow ${name}.`,
@@ -115,12 +125,12 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
                 : { sqsManagedSseEnabled: true };
 
         // Queues: the DLQ outlives the work queue; the work queue's visibility covers 6 worker timeouts.
-        const dlq = new aws.sqs.Queue(
+        const dlq = new sqs.Queue(
             `${name}-dlq`,
             { ...queueEncryption, messageRetentionSeconds: settings.dlqRetentionSeconds, tags },
             parent,
         );
-        const queue = new aws.sqs.Queue(
+        const queue = new sqs.Queue(
             `${name}-queue`,
             {
                 ...queueEncryption,
@@ -134,7 +144,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             },
             parent,
         );
-        new aws.sqs.RedriveAllowPolicy(
+        new sqs.RedriveAllowPolicy(
             `${name}-dlq-redrive-allow`,
             {
                 queueUrl: dlq.url,
@@ -149,7 +159,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             ["queue", queue],
             ["dlq", dlq],
         ] as const) {
-            new aws.sqs.QueuePolicy(
+            new sqs.QueuePolicy(
                 `${name}-${suffix}-policy`,
                 { queueUrl: q.url, policy: renderPolicy([denyInsecureTransport(q.arn, "sqs:*")]) },
                 parent,
@@ -157,18 +167,14 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         }
 
         // Notification topic: encrypted, TLS only, optional subscriptions.
-        const topic = new aws.sns.Topic(
-            `${name}-topic`,
-            { kmsMasterKeyId: kmsKeyArn ?? "alias/aws/sns", tags },
-            parent,
-        );
-        new aws.sns.TopicPolicy(
+        const topic = new sns.Topic(`${name}-topic`, { kmsMasterKeyId: kmsKeyArn ?? "alias/aws/sns", tags }, parent);
+        new sns.TopicPolicy(
             `${name}-topic-policy`,
             { arn: topic.arn, policy: renderPolicy([denyInsecureTransport(topic.arn, "sns:Publish")]) },
             parent,
         );
         settings.subscriptions.forEach((subscription, index) => {
-            new aws.sns.TopicSubscription(
+            new sns.TopicSubscription(
                 `${name}-subscription-${index}`,
                 { topic: topic.arn, protocol: subscription.protocol, endpoint: subscription.endpoint },
                 parent,
@@ -176,12 +182,12 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         });
 
         // Log groups, each with its retention. The state machine's sits under /aws/vendedlogs/ as AWS advises.
-        const stateMachineLogs = new aws.cloudwatch.LogGroup(
+        const stateMachineLogs = new cloudwatch.LogGroup(
             `${name}-sfn-logs`,
             { namePrefix: `/aws/vendedlogs/states/${name}-`, retentionInDays: settings.logRetentionDays, tags },
             parent,
         );
-        const workerLogs = new aws.cloudwatch.LogGroup(
+        const workerLogs = new cloudwatch.LogGroup(
             `${name}-worker-logs`,
             { namePrefix: `/aws/lambda/${name}-worker-`, retentionInDays: settings.logRetentionDays, tags },
             parent,
@@ -197,7 +203,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             ...(settings.heartbeatSeconds !== undefined ? { heartbeatSeconds: settings.heartbeatSeconds } : {}),
             messageTitle: settings.messageTitle,
         });
-        const stateMachineRole = new aws.iam.Role(
+        const stateMachineRole = new iam.Role(
             `${name}-sfn-role`,
             { assumeRolePolicy: pulumi.jsonStringify(assumeRolePolicy("states.amazonaws.com", accountId)), tags },
             parent,
@@ -207,12 +213,12 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             ...taskStatements,
             ...stateMachineServiceStatements({ logging, tracing: settings.tracing }),
         ];
-        const stateMachinePolicy = new aws.iam.RolePolicy(
+        const stateMachinePolicy = new iam.RolePolicy(
             `${name}-sfn-policy`,
             { role: stateMachineRole.id, policy: renderPolicy(stateMachineStatements) },
             parent,
         );
-        const stateMachine = new aws.sfn.StateMachine(
+        const stateMachine = new sfn.StateMachine(
             `${name}-state-machine`,
             {
                 type: "STANDARD",
@@ -231,12 +237,12 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         );
 
         // Worker: its own role, scoped to its queue, its state machine and its log group.
-        const workerRole = new aws.iam.Role(
+        const workerRole = new iam.Role(
             `${name}-worker-role`,
             { assumeRolePolicy: pulumi.jsonStringify(assumeRolePolicy("lambda.amazonaws.com", accountId)), tags },
             parent,
         );
-        const workerPolicy = new aws.iam.RolePolicy(
+        const workerPolicy = new iam.RolePolicy(
             `${name}-worker-policy`,
             {
                 role: workerRole.id,
@@ -251,7 +257,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             },
             parent,
         );
-        const worker = new aws.lambda.Function(
+        const worker = new lambda.Function(
             `${name}-worker`,
             {
                 runtime: settings.runtime,
@@ -276,7 +282,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             },
             { ...parent, dependsOn: [workerPolicy] },
         );
-        new aws.lambda.EventSourceMapping(
+        new lambda.EventSourceMapping(
             `${name}-trigger`,
             {
                 eventSourceArn: queue.arn,
@@ -339,18 +345,14 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
     private createAlarmTopic(
         name: string,
         settings: ResolvedArgs,
-        key: aws.kms.Key | undefined,
+        key: kms.Key | undefined,
         partition: pulumi.Output<string>,
         accountId: pulumi.Output<string>,
         tags: Record<string, string>,
     ): pulumi.Output<string> {
         const parent = { parent: this };
-        const topic = new aws.sns.Topic(
-            `${name}-alarms`,
-            { ...(key ? { kmsMasterKeyId: key.arn } : {}), tags },
-            parent,
-        );
-        new aws.sns.TopicPolicy(
+        const topic = new sns.Topic(`${name}-alarms`, { ...(key ? { kmsMasterKeyId: key.arn } : {}), tags }, parent);
+        new sns.TopicPolicy(
             `${name}-alarms-policy`,
             {
                 arn: topic.arn,
@@ -375,7 +377,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             parent,
         );
         settings.alarmEmails.forEach((email, index) => {
-            new aws.sns.TopicSubscription(
+            new sns.TopicSubscription(
                 `${name}-alarm-email-${index}`,
                 { topic: topic.arn, protocol: "email", endpoint: email },
                 parent,
@@ -387,8 +389,8 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
     private createAlarms(
         name: string,
         topicArn: pulumi.Output<string>,
-        dlq: aws.sqs.Queue,
-        stateMachine: aws.sfn.StateMachine,
+        dlq: sqs.Queue,
+        stateMachine: sfn.StateMachine,
         tags: Record<string, string>,
     ): void {
         const parent = { parent: this };
@@ -402,7 +404,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             okActions: [topicArn],
             tags,
         };
-        new aws.cloudwatch.MetricAlarm(
+        new cloudwatch.MetricAlarm(
             `${name}-dlq-not-empty`,
             {
                 ...common,
@@ -419,7 +421,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             ["executions-timed-out", "ExecutionsTimedOut", "timed out"],
             ["executions-aborted", "ExecutionsAborted", "were aborted"],
         ] as const) {
-            new aws.cloudwatch.MetricAlarm(
+            new cloudwatch.MetricAlarm(
                 `${name}-${suffix}`,
                 {
                     ...common,

@@ -59,6 +59,26 @@ export const callbackNeedsStandardWorkflow: ResourceValidationPolicy = {
     },
 };
 
+/**
+ * asl-validator builds its JSON-schema validator anew on every call (~130 ms here); the analyzer lives
+ * for a whole preview, so each distinct definition is validated once.
+ */
+const validations = new Map<string, ReturnType<typeof aslValidator>>();
+const MAX_CACHED = 256;
+
+function validateAsl(definition: Record<string, unknown>): ReturnType<typeof aslValidator> {
+    const key = JSON.stringify(definition);
+    let result = validations.get(key);
+    if (result === undefined) {
+        result = aslValidator(structuredClone(definition));
+        if (validations.size >= MAX_CACHED) {
+            validations.delete(validations.keys().next().value as string);
+        }
+        validations.set(key, result);
+    }
+    return result;
+}
+
 export const stateMachineDefinitionValid: ResourceValidationPolicy = {
     name: "state-machine-definition-valid",
     description:
@@ -73,7 +93,7 @@ export const stateMachineDefinitionValid: ResourceValidationPolicy = {
             reportViolation(`${describe(args)}: the definition is not a JSON object.`);
             return;
         }
-        const { isValid, errors } = aslValidator(structuredClone(definition));
+        const { isValid, errors } = validateAsl(definition);
         if (!isValid) {
             const listed = errors
                 .slice(0, 5)

@@ -1,11 +1,15 @@
 /**
- * `npm run build`: bundles the default worker to `dist/callback-handler/` (entry `index.mjs`, export
- * `handler`) through the same function the component uses at program time.
+ * `npm run build` (after `tsc`, which type-checks everything and compiles the program to build/):
+ * - bundles the default worker to `dist/callback-handler/` (entry `index.mjs`, export `handler`) through
+ *   the same function the component uses at program time;
+ * - bundles the policy pack to `policy/bin/index.js`, the entry `pulumi preview --policy-pack policy`
+ *   runs; its npm dependencies stay external (the CLI installs them from policy/package.json).
  */
 import * as path from "node:path";
+import { build } from "esbuild";
 import { bundleWorker, REPO_ROOT, writeBundle } from "../components/bundle";
 
-async function main(): Promise<void> {
+async function buildWorker(): Promise<void> {
     const bundle = await bundleWorker();
     const dir = path.join(REPO_ROOT, "dist", "callback-handler");
     await writeBundle(bundle, dir);
@@ -15,7 +19,24 @@ async function main(): Promise<void> {
     console.log(`sha256 ${bundle.sha256}`);
 }
 
-main().catch((error: unknown) => {
+async function buildPolicyPack(): Promise<void> {
+    const outfile = path.join(REPO_ROOT, "policy", "bin", "index.js");
+    await build({
+        absWorkingDir: REPO_ROOT,
+        entryPoints: [path.join(REPO_ROOT, "policy", "index.ts")],
+        outfile,
+        bundle: true,
+        platform: "node",
+        format: "cjs",
+        target: "node20",
+        packages: "external",
+        sourcemap: "linked",
+        logLevel: "warning",
+    });
+    console.log(path.relative(REPO_ROOT, outfile));
+}
+
+Promise.all([buildWorker(), buildPolicyPack()]).catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;
 });

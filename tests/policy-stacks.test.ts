@@ -3,7 +3,8 @@
  * small programs with one defect each get exactly the expected violations and nothing else.
  */
 import { strict as assert } from "node:assert";
-import * as aws from "@pulumi/aws";
+import * as iam from "@pulumi/aws/iam";
+import * as sqs from "@pulumi/aws/sqs";
 import type * as pulumi from "@pulumi/pulumi";
 import { policies } from "../policy/policies";
 import { ACCOUNT, callbackStack, tlsPolicy, type StackOptions } from "./fixtures/policy-stacks";
@@ -49,7 +50,7 @@ const BAD_STACKS: BadStack[] = [
         what: "a queue without a DLQ",
         options: {
             extra: () => {
-                const orphan = new aws.sqs.Queue("orphan", { sqsManagedSseEnabled: true });
+                const orphan = new sqs.Queue("orphan", { sqsManagedSseEnabled: true });
                 tlsPolicy("orphan-policy", orphan);
             },
         },
@@ -174,7 +175,7 @@ const BAD_STACKS: BadStack[] = [
         what: "the managed AWSStepFunctionsFullAccess policy attached to the worker",
         options: {
             extra: ({ workerRole }) => {
-                new aws.iam.RolePolicyAttachment("full-access", {
+                new iam.RolePolicyAttachment("full-access", {
                     role: workerRole.name,
                     policyArn: "arn:aws:iam::aws:policy/AWSStepFunctionsFullAccess",
                 });
@@ -191,13 +192,13 @@ const BAD_STACKS: BadStack[] = [
         what: "a standalone policy with states:* attached to the worker",
         options: {
             extra: ({ workerRole }) => {
-                const policy = new aws.iam.Policy("broad", {
+                const policy = new iam.Policy("broad", {
                     policy: JSON.stringify({
                         Version: "2012-10-17",
                         Statement: [{ Sid: "All", Effect: "Allow", Action: "states:*", Resource: MACHINE_ARN }],
                     }),
                 });
-                new aws.iam.RolePolicyAttachment("broad-attach", { role: workerRole.name, policyArn: policy.arn });
+                new iam.RolePolicyAttachment("broad-attach", { role: workerRole.name, policyArn: policy.arn });
             },
         },
         expected: [
@@ -215,7 +216,7 @@ const BAD_STACKS: BadStack[] = [
         what: "SendTask given to an IAM user",
         options: {
             extra: () => {
-                new aws.iam.UserPolicy("operator-policy", {
+                new iam.UserPolicy("operator-policy", {
                     user: "operator",
                     policy: JSON.stringify({
                         Version: "2012-10-17",
@@ -235,7 +236,7 @@ const BAD_STACKS: BadStack[] = [
         what: "SendTask given to a Lambda role that no queue triggers",
         options: {
             extra: () => {
-                const role = new aws.iam.Role("cron-role", {
+                const role = new iam.Role("cron-role", {
                     assumeRolePolicy: JSON.stringify({
                         Version: "2012-10-17",
                         Statement: [
@@ -247,7 +248,7 @@ const BAD_STACKS: BadStack[] = [
                         ],
                     }),
                 });
-                new aws.iam.RolePolicy("cron-policy", {
+                new iam.RolePolicy("cron-policy", {
                     role: role.id,
                     policy: JSON.stringify({
                         Version: "2012-10-17",
