@@ -23,7 +23,9 @@ import {
     stateMachineLogging,
     stateMachineTracing,
 } from "../policy/stepfunctions";
-import { UNKNOWN_SENTINEL } from "./harness/policy-runner";
+import { callbackStack } from "./fixtures/policy-stacks";
+import { runPolicies, UNKNOWN_SENTINEL } from "./harness/policy-runner";
+import { runProgram } from "./harness/pulumi-program";
 
 /** Runs one resource policy on one resource, as the engine would; returns the messages. */
 async function violationsOf(
@@ -345,6 +347,41 @@ describe("policy helpers", () => {
         assert.deepEqual(
             callbackTasks(definition).map((s) => s.path),
             ["M/B"],
+        );
+    });
+});
+
+describe("policy pack configuration", () => {
+    it("must ship an example config that names only real policies and keys of their schemas", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON file of the repository
+        const example = require("../../policy/config.example.json") as Record<string, Record<string, unknown>>;
+        for (const [name, config] of Object.entries(example)) {
+            const policy = policies.find((p) => p.name === name);
+            assert.ok(policy, `${name} is not a policy of the pack`);
+            for (const [key, value] of Object.entries(config)) {
+                if (key === "enforcementLevel") {
+                    assert.ok(["advisory", "mandatory", "remediate", "disabled"].includes(value as string));
+                    continue;
+                }
+                const schema = policy.configSchema?.properties?.[key] as { type?: string } | undefined;
+                assert.ok(schema, `${name}.${key} is not in its config schema`);
+                const type = Array.isArray(value) ? "array" : Number.isInteger(value) ? "integer" : typeof value;
+                assert.ok(
+                    schema.type === type || (schema.type === "number" && type === "integer"),
+                    `${name}.${key}: ${type} is not ${schema.type}`,
+                );
+            }
+        }
+    });
+
+    it("must apply a configured range in sqs-queue-has-dlq", async () => {
+        const run = await runProgram(() => void callbackStack());
+        const strict = await runPolicies(run, policies, {
+            config: { "sqs-queue-has-dlq": { minMaxReceiveCount: 6, maxMaxReceiveCount: 10 } },
+        });
+        assert.deepEqual(
+            strict.violations.map((v) => v.message),
+            ['Queue "work": maxReceiveCount in its redrivePolicy must be an integer from 6 to 10 (got 5).'],
         );
     });
 });
