@@ -286,16 +286,18 @@ export const sendTaskLeastPrivilege: StackValidationPolicy = {
                     `${grant.via} gives SendTask permissions to ${holder}, the role of a state machine: a state machine must not answer its own tokens; grant them to the worker's role only.`,
                     grant.carrier.urn,
                 );
-            } else if (grant.role !== undefined && !workerRoles.has(grant.role)) {
+            } else if (grant.role !== undefined) {
                 const assumeRole = peek(() => grant.role?.props["assumeRolePolicy"] as unknown);
-                const reason =
-                    assumeRole !== UNKNOWN && !trusts(assumeRole, "lambda.amazonaws.com")
+                const lambdaAssumes = assumeRole === UNKNOWN || trusts(assumeRole, "lambda.amazonaws.com");
+                if (!lambdaAssumes || !workerRoles.has(grant.role)) {
+                    const reason = !lambdaAssumes
                         ? "which Lambda cannot assume"
                         : "which no SQS-triggered Lambda function in this stack uses";
-                reportViolation(
-                    `${grant.via} gives SendTask permissions to ${holder}, ${reason}: only the role of the Lambda worker that an SQS event source mapping triggers may answer task tokens.`,
-                    grant.carrier.urn,
-                );
+                    reportViolation(
+                        `${grant.via} gives SendTask permissions to ${holder}, ${reason}: only the role of the Lambda worker that an SQS event source mapping triggers may answer task tokens.`,
+                        grant.carrier.urn,
+                    );
+                }
             }
         }
         undecided.finish();

@@ -265,6 +265,19 @@ const BAD_STACKS: BadStack[] = [
         ],
     },
     {
+        what: "SendTask held by an SQS-triggered function's role that Lambda cannot assume",
+        options: {
+            extra: () => undefined,
+            workerRoleTrust: "ec2.amazonaws.com",
+        },
+        expected: [
+            [
+                "sendtask-least-privilege",
+                'RolePolicy "worker-policy" gives SendTask permissions to Role "worker-role", which Lambda cannot assume: only the role of the Lambda worker that an SQS event source mapping triggers may answer task tokens.',
+            ],
+        ],
+    },
+    {
         what: "SendTask on a state machine of another stack, not allow-listed",
         options: {
             workerStatements: answerWith({ Resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:elsewhere` }),
