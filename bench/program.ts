@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import * as sqs from "@pulumi/aws/sqs";
 import { REPO_ROOT } from "../components/bundle";
 import { CallbackWorkflow } from "../components/callback-workflow";
-import { runProgram } from "../tests/harness/pulumi-program";
+import { runProgram } from "../local/pulumi-program";
 
 const COUNTS = [1, 10, 100] as const;
 const RUNS = 3;

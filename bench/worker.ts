@@ -15,8 +15,8 @@ import { performance } from "node:perf_hooks";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { BUNDLE_ENTRY_FILE, DEFAULT_WORKER_ENTRY, REPO_ROOT } from "../components/bundle";
-import { lambdaEnvironment } from "../tests/fakes/lambda-process";
-import { FakeStepFunctions } from "../tests/fakes/sfn-endpoint";
+import { lambdaEnvironment } from "../local/lambda-process";
+import { FakeStepFunctions } from "../local/sfn-endpoint";
 import { sqsEvent, sqsRecord } from "../tests/fixtures/records";
 
 const COLD_RUNS = 15;

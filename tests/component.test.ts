@@ -7,8 +7,8 @@ import { LOG_DELIVERY_ACTIONS, SEND_TASK_ACTIONS, XRAY_ACTIONS, type PolicyDocum
 import { DEFAULT_MESSAGE_TITLE, visibilityTimeoutFor } from "../components/settings";
 import { expectedDefinition } from "./fixtures/expected-definition";
 import { jsonInput, rolePolicy, rows } from "./harness/documents";
-import { ACCOUNT_ID, ofType, REGION, resource, runProgram, type ProgramRun } from "./harness/pulumi-program";
-import { stackConfig } from "./harness/stack-config";
+import { ACCOUNT_ID, ofType, REGION, resource, runProgram, type ProgramRun } from "../local/pulumi-program";
+import { stackConfig } from "../local/stack-config";
 
 const arn = (service: string, resourcePart: string): string =>
     `arn:aws:${service}:${REGION}:${ACCOUNT_ID}:${resourcePart}`;

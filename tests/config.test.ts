@@ -6,8 +6,8 @@ import { REPO_ROOT } from "../components/bundle";
 import { CallbackWorkflow } from "../components/callback-workflow";
 import { CONFIG_KEYS, CONFIG_NAMESPACE, type StackConfigError } from "../components/config";
 import { BOOLEAN_ARGS, DEFAULT_MESSAGE_TITLE, ENUM_ARGS, INTEGER_ARGS } from "../components/settings";
-import { PROJECT, runProgram } from "./harness/pulumi-program";
-import { projectFile, stackConfig } from "./harness/stack-config";
+import { PROJECT, runProgram } from "../local/pulumi-program";
+import { projectFile, stackConfig } from "../local/stack-config";
 
 /**
  * Runs the program with `config` (keys without namespace) and returns the error it stops with. The

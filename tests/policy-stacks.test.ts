@@ -9,8 +9,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { policies } from "../policy/policies";
 import { ACCOUNT, callbackStack, tlsPolicy, type StackOptions } from "./fixtures/policy-stacks";
 import { runPolicies, type PolicyRunOptions } from "./harness/policy-runner";
-import { REGION, runProgram } from "./harness/pulumi-program";
-import { stackConfig } from "./harness/stack-config";
+import { REGION, runProgram } from "../local/pulumi-program";
+import { stackConfig } from "../local/stack-config";
 
 const MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:machine-0a1b2c3`;
 const SEND_TASK = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"];

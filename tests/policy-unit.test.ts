@@ -25,7 +25,7 @@ import {
 } from "../policy/stepfunctions";
 import { callbackStack } from "./fixtures/policy-stacks";
 import { runPolicies, UNKNOWN_SENTINEL } from "./harness/policy-runner";
-import { runProgram } from "./harness/pulumi-program";
+import { runProgram } from "../local/pulumi-program";
 
 /** Runs one resource policy on one resource, as the engine would; returns the messages. */
 async function violationsOf(

@@ -10,8 +10,8 @@ import * as path from "node:path";
 import type { SQSRecord } from "aws-lambda";
 import { BUNDLE_ENTRY_FILE, bundleWorker, REPO_ROOT, writeBundle } from "../components/bundle";
 import { REJECTED_ERROR, WORKER_ERRORS } from "../handlers/callback";
-import { FakeStepFunctions, sfnError, type Reply, type SfnCall } from "./fakes/sfn-endpoint";
-import { LambdaProcess } from "./fakes/lambda-process";
+import { FakeStepFunctions, sfnError, type Reply, type SfnCall } from "../local/sfn-endpoint";
+import { LambdaProcess } from "../local/lambda-process";
 import { sqsEvent, sqsRecord, tokenOf } from "./fixtures/records";
 
 const ARTIFACT_DIR = path.join(REPO_ROOT, "dist", "callback-handler");

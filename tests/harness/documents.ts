@@ -1,7 +1,7 @@
 /** Reads the JSON documents (IAM policies, definitions, redrive policies) that a program run registered. */
 import { strict as assert } from "node:assert";
 import type { PolicyDocument, PolicyStatement } from "../../components/iam";
-import { resource, type ProgramRun, type Registration } from "./pulumi-program";
+import { resource, type ProgramRun, type Registration } from "../../local/pulumi-program";
 
 /** Parses a string input of a registration as JSON. */
 export function jsonInput<T = unknown>(registration: Registration, key: string): T {

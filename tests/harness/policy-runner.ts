@@ -8,7 +8,7 @@
  */
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy/proxy";
 import type { EnforcementLevel, Policies, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import type { ProgramRun, Registration } from "./pulumi-program";
+import type { ProgramRun, Registration } from "../../local/pulumi-program";
 
 /** The sentinel the engine sends for a value unknown during preview (@pulumi/policy's unknownStringValue). */
 export const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

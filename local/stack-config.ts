@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { REPO_ROOT } from "../../components/bundle";
+import { REPO_ROOT } from "../components/bundle";
 
 interface ProjectFile {
     readonly name: string;

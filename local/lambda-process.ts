@@ -6,7 +6,6 @@ import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import * as path from "node:path";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { parseEntries } from "../fixtures/logs";
 
 /**
  * The environment a worker process starts with: PATH, a region and fake credentials (so the SDK signs
@@ -85,4 +84,18 @@ export class LambdaProcess {
             await once(this.child, "exit");
         }
     }
+}
+
+/** The lines of `lines` that are JSON objects: structured log entries. */
+export function parseEntries(lines: readonly string[]): Array<Record<string, unknown>> {
+    return lines.flatMap((line) => {
+        try {
+            const value: unknown = JSON.parse(line);
+            return typeof value === "object" && value !== null && !Array.isArray(value)
+                ? [value as Record<string, unknown>]
+                : [];
+        } catch {
+            return [];
+        }
+    });
 }

@@ -8,7 +8,7 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { REPO_ROOT } from "../../components/bundle";
+import { REPO_ROOT } from "../components/bundle";
 
 export const ACCOUNT_ID = "123456789012";
 export const REGION = "eu-west-1";
