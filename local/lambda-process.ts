@@ -92,7 +92,7 @@ export function parseEntries(lines: readonly string[]): Array<Record<string, unk
         try {
             const value: unknown = JSON.parse(line);
             return typeof value === "object" && value !== null && !Array.isArray(value)
-                ? [value as Record<string, unknown>]
+                ? [value]
                 : [];
         } catch {
             return [];
