@@ -91,11 +91,13 @@ export function parseEntries(lines: readonly string[]): Array<Record<string, unk
     return lines.flatMap((line) => {
         try {
             const value: unknown = JSON.parse(line);
-            return typeof value === "object" && value !== null && !Array.isArray(value)
-                ? [value]
-                : [];
+            return isRecord(value) ? [value] : [];
         } catch {
             return [];
         }
     });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
