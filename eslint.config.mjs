@@ -30,7 +30,7 @@ export default tseslint.config(
         },
     },
     {
-        files: ["tests/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts"],
+        files: ["tests/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts", "local/**/*.ts"],
         rules: { "no-console": "off" },
     },
 );

@@ -1,5 +1,6 @@
 /**
- * A fake Step Functions endpoint on 127.0.0.1 that speaks the service's wire protocol (AWS JSON 1.0):
+ * A Step Functions endpoint on 127.0.0.1 that speaks the service's wire protocol (AWS JSON 1.0), for
+ * SendTaskSuccess/Failure/Heartbeat, StartExecution and DescribeExecution:
  * `POST /`, `Content-Type: application/x-amz-json-1.0`, `X-Amz-Target: AWSStepFunctions.<Operation>`,
  * SigV4-signed; errors as HTTP 4xx/5xx with `{"__type": "...#Code", "message": ...}`.
  *
@@ -30,7 +31,14 @@ export function sfnError(code: string, message: string, status = 400): Reply {
     return { status, body: sfnErrorBody(code, message) };
 }
 
-const OPERATIONS = new Set(["SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"]);
+/** The operations served, each with the request fields Step Functions requires. */
+const REQUIRED_FIELDS: Readonly<Record<string, readonly string[]>> = {
+    SendTaskSuccess: ["taskToken", "output"],
+    SendTaskFailure: ["taskToken"],
+    SendTaskHeartbeat: ["taskToken"],
+    StartExecution: ["stateMachineArn"],
+    DescribeExecution: ["executionArn"],
+};
 
 export class FakeStepFunctions {
     /** Every well-formed call received, in order. */
@@ -107,7 +115,7 @@ export class FakeStepFunctions {
                     ? `content-type ${req.headers["content-type"]}`
                     : !String(req.headers.authorization ?? "").startsWith("AWS4-HMAC-SHA256 ")
                       ? "no SigV4 authorization"
-                      : !target.startsWith("AWSStepFunctions.") || !OPERATIONS.has(target.slice(17))
+                      : !target.startsWith("AWSStepFunctions.") || !(target.slice(17) in REQUIRED_FIELDS)
                         ? `target ${target}`
                         : undefined;
         let body: Record<string, unknown>;
@@ -121,9 +129,12 @@ export class FakeStepFunctions {
             this.protocolErrors.push(problem);
             return this.write(res, 400, { __type: "UnknownOperationException", message: problem });
         }
-        if (typeof body["taskToken"] !== "string" || body["taskToken"] === "") {
-            this.protocolErrors.push(`${target} without taskToken`);
-            return this.write(res, 400, sfnErrorBody("ValidationException", "taskToken is required."));
+        const missing = (REQUIRED_FIELDS[target.slice(17)] ?? []).filter(
+            (field) => typeof body[field] !== "string" || body[field] === "",
+        );
+        if (missing.length > 0) {
+            this.protocolErrors.push(`${target} without ${missing.join(", ")}`);
+            return this.write(res, 400, sfnErrorBody("ValidationException", `${missing.join(", ")} is required.`));
         }
         const call: SfnCall = { operation: target.slice(17), body, headers: req.headers, index: this.calls.length };
         this.calls.push(call);

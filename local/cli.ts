@@ -1,0 +1,267 @@
+/**
+ * `npm start`: runs one execution of the callback flow offline and prints what happened. A local
+ * harness (see harness.ts); production runs on AWS.
+ *
+ *   npm start -- [--scenario approve|reject|timeout|poison] [--input JSON] [--timeout-seconds N] [--json]
+ *   npm start -- --serve      keep the loopback Step Functions endpoint up for the smoke script
+ */
+import { parseArgs } from "node:util";
+import { LocalCallbackHarness, renderStack, type Execution, type TraceEvent } from "./harness";
+
+export const SCENARIOS = {
+    approve: {
+        about: "the worker approves: SendTaskSuccess → Notify Success → SUCCEEDED",
+        input: { order: 42, decision: "approve" },
+        expect: { status: "SUCCEEDED", error: undefined },
+        worker: true,
+        poison: false,
+        timeoutSeconds: undefined,
+    },
+    reject: {
+        about: "the worker rejects: SendTaskFailure (Callback.Rejected) → Notify Failure → FAILED",
+        input: { order: 42, decision: "reject", reason: "Over budget." },
+        expect: { status: "FAILED", error: "Callback.Rejected" },
+        worker: true,
+        poison: false,
+        timeoutSeconds: undefined,
+    },
+    timeout: {
+        about: "no worker answers: States.Timeout → Notify Failure → FAILED",
+        input: { order: 42 },
+        expect: { status: "FAILED", error: "States.Timeout" },
+        worker: false,
+        poison: false,
+        timeoutSeconds: 2,
+    },
+    poison: {
+        about: "the message has no task token: redelivered, moved to the DLQ after maxReceiveCount receives; the execution times out",
+        input: { order: 42 },
+        expect: { status: "FAILED", error: "States.Timeout" },
+        worker: true,
+        poison: true,
+        timeoutSeconds: 3,
+    },
+} as const;
+export type ScenarioName = keyof typeof SCENARIOS;
+
+export interface ScenarioReport {
+    readonly scenario: ScenarioName;
+    readonly status: Execution["status"];
+    readonly expected: string;
+    readonly asExpected: boolean;
+    readonly error: string | undefined;
+    readonly cause: string | undefined;
+    readonly output: unknown;
+    readonly durationMs: number;
+    readonly snsMessages: LocalCallbackHarness["snsMessages"];
+    readonly deadLetters: ReadonlyArray<{
+        readonly messageId: string;
+        readonly receiveCount: number;
+        readonly body: string;
+    }>;
+    readonly trace: readonly TraceEvent[];
+}
+
+/** Runs one scenario end to end and reports how it ended. */
+export async function runScenario(
+    scenario: ScenarioName,
+    options: { input?: unknown; timeoutSeconds?: number; onTrace?: (event: TraceEvent) => void } = {},
+): Promise<ScenarioReport> {
+    const spec = SCENARIOS[scenario];
+    const timeoutSeconds = options.timeoutSeconds ?? spec.timeoutSeconds;
+    // A shorter timeout is a stack setting like any other: the definition is rendered with it (and with no
+    // heartbeat, which must stay below the timeout).
+    const stack = await renderStack(
+        "dev",
+        timeoutSeconds === undefined ? {} : { taskTimeoutSeconds: String(timeoutSeconds), heartbeatSeconds: undefined },
+    );
+    const harness = new LocalCallbackHarness({
+        stack,
+        worker: spec.worker,
+        poison: spec.poison,
+        visibilityTimeoutMs: 100,
+        ...(options.onTrace ? { onTrace: options.onTrace } : {}),
+    });
+    await harness.start();
+    try {
+        const execution = harness.startExecution(options.input ?? spec.input);
+        await execution.done;
+        const expected = spec.expect.error ? `${spec.expect.status} (${spec.expect.error})` : spec.expect.status;
+        return {
+            scenario,
+            status: execution.status,
+            expected,
+            asExpected:
+                execution.status === spec.expect.status &&
+                (spec.expect.error === undefined || execution.error === spec.expect.error),
+            error: execution.error,
+            cause: execution.cause,
+            output: execution.output,
+            durationMs: (execution.stopDate ?? Date.now()) - execution.startDate,
+            snsMessages: harness.snsMessages,
+            deadLetters: harness.queue.deadLetters.map(({ messageId, receiveCount, body }) => ({
+                messageId,
+                receiveCount,
+                body,
+            })),
+            trace: harness.trace,
+        };
+    } finally {
+        await harness.stop();
+    }
+}
+
+const USAGE = `Usage: npm start -- [--scenario ${Object.keys(SCENARIOS).join("|")}] [--input JSON] [--timeout-seconds N] [--json]
+       npm start -- --serve
+Runs one execution of the callback flow offline (a local harness; production runs on AWS).
+Scenarios:
+${Object.entries(SCENARIOS)
+    .map(([name, spec]) => `  ${name.padEnd(8)} ${spec.about}`)
+    .join("\n")}`;
+
+class UsageError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+interface CliOptions {
+    readonly scenario: ScenarioName;
+    readonly input: unknown;
+    readonly timeoutSeconds: number | undefined;
+    readonly json: boolean;
+    readonly serve: boolean;
+}
+
+export function parseCli(argv: readonly string[]): CliOptions {
+    let values: Record<string, string | boolean | undefined>;
+    try {
+        ({ values } = parseArgs({
+            args: [...argv],
+            options: {
+                scenario: { type: "string", default: "approve" },
+                input: { type: "string" },
+                "timeout-seconds": { type: "string" },
+                json: { type: "boolean", default: false },
+                serve: { type: "boolean", default: false },
+                help: { type: "boolean", default: false },
+            },
+            strict: true,
+            allowPositionals: false,
+        }));
+    } catch (error) {
+        throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    if (values["help"]) {
+        throw new UsageError("");
+    }
+    const scenario = String(values["scenario"]);
+    if (!(scenario in SCENARIOS)) {
+        throw new UsageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(", ")} (got "${scenario}").`);
+    }
+    let input: unknown;
+    if (values["input"] !== undefined) {
+        try {
+            input = JSON.parse(String(values["input"]));
+        } catch (error) {
+            throw new UsageError(
+                `--input must be JSON, such as '{"order": 42}' (${error instanceof Error ? error.message : String(error)}).`,
+            );
+        }
+    }
+    let timeoutSeconds: number | undefined;
+    if (values["timeout-seconds"] !== undefined) {
+        timeoutSeconds = Number(values["timeout-seconds"]);
+        if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) {
+            throw new UsageError(
+                `--timeout-seconds must be an integer from 1 to 3600 (got "${String(values["timeout-seconds"])}").`,
+            );
+        }
+    }
+    return {
+        scenario: scenario as ScenarioName,
+        input,
+        timeoutSeconds,
+        json: values["json"] === true,
+        serve: values["serve"] === true,
+    };
+}
+
+const COLOURS = { execution: "1;36", state: "36", sqs: "33", worker: "35", sfn: "34", sns: "32", dlq: "31" } as const;
+
+function formatTrace(event: TraceEvent, colour: boolean): string {
+    const source = event.source.padEnd(9);
+    const at = `+${String(event.atMs).padStart(5)} ms`;
+    return colour
+        ? `\x1b[2m${at}\x1b[0m  \x1b[${COLOURS[event.source]}m${source}\x1b[0m ${event.text}`
+        : `${at}  ${source} ${event.text}`;
+}
+
+async function serve(): Promise<void> {
+    const stack = await renderStack("dev");
+    const harness = new LocalCallbackHarness({
+        stack,
+        visibilityTimeoutMs: 100,
+        onTrace: (e) => console.log(formatTrace(e, false)),
+    });
+    await harness.start();
+    console.log(`Local Step Functions endpoint: ${harness.endpointUrl}`);
+    console.log(`State machine: ${stack.stateMachineArn}`);
+    console.log(`Run the smoke test against it:`);
+    console.log(
+        `  AWS_ENDPOINT_URL_SFN=${harness.endpointUrl} AWS_REGION=eu-west-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local node build/scripts/smoke.js --state-machine-arn ${stack.stateMachineArn}`,
+    );
+    await new Promise<void>((resolve) => process.once("SIGINT", resolve));
+    await harness.stop();
+}
+
+async function main(): Promise<number> {
+    let options: CliOptions;
+    try {
+        options = parseCli(process.argv.slice(2));
+    } catch (error) {
+        if (error instanceof UsageError) {
+            console.error(error.message ? `${error.message}\n\n${USAGE}` : USAGE);
+            return error.message ? 2 : 0;
+        }
+        throw error;
+    }
+    if (options.serve) {
+        await serve();
+        return 0;
+    }
+    const colour = process.stdout.isTTY === true && process.env["NO_COLOR"] === undefined;
+    if (!options.json) {
+        console.log(
+            `Scenario ${options.scenario}: ${SCENARIOS[options.scenario].about}\n(local harness: the dev stack's definition and the bundled worker, offline)\n`,
+        );
+    }
+    const report = await runScenario(options.scenario, {
+        ...(options.input !== undefined ? { input: options.input } : {}),
+        ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
+        ...(options.json ? {} : { onTrace: (event: TraceEvent) => console.log(formatTrace(event, colour)) }),
+    });
+    if (options.json) {
+        console.log(JSON.stringify(report, null, 2));
+    } else {
+        console.log(
+            `\n${report.status}${report.error ? ` (${report.error})` : ""} in ${report.durationMs} ms; expected ${report.expected}` +
+                `\nSNS messages: ${report.snsMessages.length}; dead-letter queue: ${report.deadLetters.length} message(s)` +
+                (report.output !== undefined ? `\noutput: ${JSON.stringify(report.output)}` : ""),
+        );
+    }
+    return report.asExpected ? 0 : 1;
+}
+
+if (require.main === module) {
+    main().then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (error: unknown) => {
+            console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+            process.exitCode = 1;
+        },
+    );
+}

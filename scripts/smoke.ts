@@ -1,0 +1,133 @@
+/**
+ * Smoke test of a deployed callback workflow: starts one execution with the real SDK and waits for it
+ * to end. The same script runs against AWS after a deploy and against the local harness
+ * (`AWS_ENDPOINT_URL_SFN` pointing at `npm start -- --serve`).
+ *
+ *   node build/scripts/smoke.js --state-machine-arn ARN [--input JSON] [--expect SUCCEEDED] [--timeout-seconds 120]
+ *
+ * Exits 0 when the execution ends with the expected status, 1 when it does not, 2 on bad arguments.
+ */
+import { parseArgs } from "node:util";
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, type ExecutionStatus } from "@aws-sdk/client-sfn";
+
+const STATUSES: readonly ExecutionStatus[] = ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"];
+
+export interface SmokeOptions {
+    readonly stateMachineArn: string;
+    readonly input: string;
+    readonly expect: ExecutionStatus;
+    readonly timeoutSeconds: number;
+    readonly pollMs: number;
+}
+
+export function parseSmokeArgs(argv: readonly string[]): SmokeOptions {
+    const { values } = parseArgs({
+        args: [...argv],
+        options: {
+            "state-machine-arn": { type: "string" },
+            input: { type: "string", default: '{"order": 1, "decision": "approve", "smokeTest": true}' },
+            expect: { type: "string", default: "SUCCEEDED" },
+            "timeout-seconds": { type: "string", default: "120" },
+            "poll-ms": { type: "string", default: "1000" },
+        },
+        strict: true,
+    });
+    const problems: string[] = [];
+    const arn = values["state-machine-arn"];
+    if (arn === undefined || !/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/.test(arn)) {
+        problems.push(
+            `--state-machine-arn must be a state machine ARN (the stack output stateMachineArn) (got ${JSON.stringify(arn)}).`,
+        );
+    }
+    try {
+        JSON.parse(values.input);
+    } catch {
+        problems.push(`--input must be JSON (got ${JSON.stringify(values.input)}).`);
+    }
+    if (!(STATUSES as readonly string[]).includes(values.expect)) {
+        problems.push(`--expect must be one of ${STATUSES.join(", ")} (got ${JSON.stringify(values.expect)}).`);
+    }
+    const timeoutSeconds = Number(values["timeout-seconds"]);
+    const pollMs = Number(values["poll-ms"]);
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) {
+        problems.push(
+            `--timeout-seconds must be a positive integer (got ${JSON.stringify(values["timeout-seconds"])}).`,
+        );
+    }
+    if (!Number.isInteger(pollMs) || pollMs < 10) {
+        problems.push(`--poll-ms must be an integer of at least 10 (got ${JSON.stringify(values["poll-ms"])}).`);
+    }
+    if (problems.length > 0) {
+        throw new Error(problems.join("\n"));
+    }
+    return {
+        stateMachineArn: arn as string,
+        input: values.input,
+        expect: values.expect as ExecutionStatus,
+        timeoutSeconds,
+        pollMs,
+    };
+}
+
+/** Starts an execution and polls it until it ends or the timeout passes; returns its final description. */
+export async function smoke(
+    options: SmokeOptions,
+    client = new SFNClient({}),
+): Promise<{ status: string; error?: string; cause?: string; output?: string }> {
+    const started = await client.send(
+        new StartExecutionCommand({
+            stateMachineArn: options.stateMachineArn,
+            input: options.input,
+            name: `smoke-${Date.now()}`,
+        }),
+    );
+    const executionArn = started.executionArn as string;
+    console.log(`started ${executionArn}`);
+    const deadline = Date.now() + options.timeoutSeconds * 1000;
+    for (;;) {
+        const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+        if (described.status !== "RUNNING" && described.status !== "PENDING_REDRIVE") {
+            return {
+                status: described.status ?? "UNKNOWN",
+                ...(described.error ? { error: described.error } : {}),
+                ...(described.cause ? { cause: described.cause } : {}),
+                ...(described.output ? { output: described.output } : {}),
+            };
+        }
+        if (Date.now() > deadline) {
+            return { status: "RUNNING", cause: `still running after ${options.timeoutSeconds} s` };
+        }
+        await new Promise((resolve) => setTimeout(resolve, options.pollMs));
+    }
+}
+
+async function main(): Promise<number> {
+    let options: SmokeOptions;
+    try {
+        options = parseSmokeArgs(process.argv.slice(2));
+    } catch (error) {
+        console.error(error instanceof Error ? error.message : String(error));
+        return 2;
+    }
+    const result = await smoke(options);
+    console.log(
+        `${result.status}${result.error ? ` (${result.error})` : ""}${result.output ? ` output ${result.output}` : ""}`,
+    );
+    if (result.status !== options.expect) {
+        console.error(`expected ${options.expect}${result.cause ? `; cause: ${result.cause}` : ""}`);
+        return 1;
+    }
+    return 0;
+}
+
+if (require.main === module) {
+    main().then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (error: unknown) => {
+            console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+            process.exitCode = 1;
+        },
+    );
+}

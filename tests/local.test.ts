@@ -1,0 +1,199 @@
+/**
+ * The local harness end to end: the dev stack's rendered definition in aws-local-stepfunctions, the
+ * bundled worker in its own process, the in-memory queue, and the smoke script over the real SDK.
+ */
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { parseCli, runScenario } from "../local/cli";
+import { LocalCallbackHarness, renderStack, type RenderedStack } from "../local/harness";
+import { lambdaEnvironment } from "../local/lambda-process";
+import { InMemoryQueue } from "../local/queue";
+import { REPO_ROOT } from "../components/bundle";
+
+const run = promisify(execFile);
+
+describe("local harness: the four scenarios end to end", function () {
+    this.timeout(20_000);
+
+    it("approve: SUCCEEDED through Notify Success, with the worker's output", async () => {
+        const report = await runScenario("approve");
+        assert.equal(report.status, "SUCCEEDED");
+        assert.ok(report.asExpected);
+        assert.deepEqual(
+            report.snsMessages.map((m) => m.subject),
+            ["Callback workflow succeeded"],
+        );
+        assert.match(
+            report.snsMessages[0]?.message ?? "",
+            /^Execution arn:aws:states:.*:execution:.*:local-1 succeeded\. Worker output: \{"status":"completed"/,
+        );
+        assert.equal((report.output as { status?: string }).status, "completed");
+        assert.deepEqual(report.deadLetters, []);
+    });
+
+    it("reject: FAILED with Callback.Rejected through Notify Failure", async () => {
+        const report = await runScenario("reject");
+        assert.equal(report.status, "FAILED");
+        assert.equal(report.error, "Callback.Rejected");
+        assert.deepEqual(
+            report.snsMessages.map((m) => m.subject),
+            ["Callback workflow failed"],
+        );
+        assert.match(
+            report.snsMessages[0]?.message ?? "",
+            /failed: \{"Error":"Callback.Rejected","Cause":"Over budget."\}$/,
+        );
+        assert.deepEqual(report.deadLetters, []);
+    });
+
+    it("timeout: FAILED with States.Timeout when no worker answers", async () => {
+        const report = await runScenario("timeout", { timeoutSeconds: 1 });
+        assert.equal(report.status, "FAILED");
+        assert.equal(report.error, "States.Timeout");
+        assert.ok(report.durationMs >= 1000, `ended after ${report.durationMs} ms`);
+        assert.match(report.snsMessages[0]?.message ?? "", /"Error":"States.Timeout"/);
+    });
+
+    it("poison: the unparseable message ends in the DLQ after maxReceiveCount receives, the execution times out", async () => {
+        const report = await runScenario("poison", { timeoutSeconds: 1 });
+        assert.equal(report.status, "FAILED");
+        assert.equal(report.error, "States.Timeout");
+        assert.equal(report.deadLetters.length, 1);
+        assert.equal(report.deadLetters[0]?.receiveCount, 5, "the dev stack's maxReceiveCount");
+        assert.ok(!report.deadLetters[0]?.body.includes("TaskToken"));
+        const invocations = report.trace.filter((e) => e.source === "worker");
+        assert.equal(invocations.length, 5);
+        assert.ok(invocations.every((e) => e.text.endsWith("failed: FullBatchFailureError")));
+    });
+});
+
+describe("local harness: smoke script against the loopback endpoint", function () {
+    this.timeout(20_000);
+    let stack: RenderedStack;
+    let harness: LocalCallbackHarness;
+    const smoke = (...args: string[]) =>
+        run(process.execPath, [path.join(REPO_ROOT, "build", "scripts", "smoke.js"), "--poll-ms", "50", ...args], {
+            env: { ...lambdaEnvironment(), AWS_ENDPOINT_URL_SFN: harness.endpointUrl },
+        });
+
+    before(async () => {
+        stack = await renderStack("dev");
+        harness = new LocalCallbackHarness({ stack, visibilityTimeoutMs: 100 });
+        await harness.start();
+    });
+    after(async () => harness?.stop());
+
+    it("must start an execution with StartExecution and see it succeed with DescribeExecution", async () => {
+        const { stdout } = await smoke("--state-machine-arn", stack.stateMachineArn);
+        assert.match(
+            stdout,
+            /^started arn:aws:states:.*:execution:callback-state-machine-0a1b2c3:smoke-\d+\nSUCCEEDED output \{/,
+        );
+    });
+
+    it("must exit 1 when the execution does not end as expected", async () => {
+        await assert.rejects(
+            smoke("--state-machine-arn", stack.stateMachineArn, "--input", '{"decision":"reject"}'),
+            (error: { code?: number; stdout?: string; stderr?: string }) => {
+                assert.equal(error.code, 1);
+                assert.match(error.stdout ?? "", /FAILED \(Callback.Rejected\)/);
+                assert.match(error.stderr ?? "", /expected SUCCEEDED/);
+                return true;
+            },
+        );
+    });
+
+    it("must exit 2 with a clear message on bad arguments", async () => {
+        await assert.rejects(
+            smoke("--state-machine-arn", "nope", "--input", "{"),
+            (error: { code?: number; stderr?: string }) => {
+                assert.equal(error.code, 2);
+                assert.equal(
+                    error.stderr,
+                    '--state-machine-arn must be a state machine ARN (the stack output stateMachineArn) (got "nope").\n--input must be JSON (got "{").\n',
+                );
+                return true;
+            },
+        );
+    });
+
+    it("must answer StateMachineDoesNotExist for another state machine", async () => {
+        await assert.rejects(
+            smoke("--state-machine-arn", "arn:aws:states:eu-west-1:123456789012:stateMachine:other"),
+            /StateMachineDoesNotExist/,
+        );
+    });
+});
+
+describe("local harness: command line", () => {
+    it("must default to the approve scenario", () => {
+        assert.deepEqual(parseCli([]), {
+            scenario: "approve",
+            input: undefined,
+            timeoutSeconds: undefined,
+            json: false,
+            serve: false,
+        });
+    });
+
+    it("must read every flag", () => {
+        assert.deepEqual(
+            parseCli(["--scenario", "timeout", "--input", '{"a":1}', "--timeout-seconds", "5", "--json"]),
+            {
+                scenario: "timeout",
+                input: { a: 1 },
+                timeoutSeconds: 5,
+                json: true,
+                serve: false,
+            },
+        );
+    });
+
+    for (const [args, message] of [
+        [["--scenario", "maybe"], '--scenario must be one of approve, reject, timeout, poison (got "maybe").'],
+        [["--input", "{order: 1}"], "--input must be JSON, such as '{\"order\": 42}'"],
+        [["--timeout-seconds", "0"], '--timeout-seconds must be an integer from 1 to 3600 (got "0").'],
+        [["--verbose"], "Unknown option '--verbose'"],
+    ] as const) {
+        it(`must refuse ${args.join(" ")} with a clear message`, () => {
+            assert.throws(
+                () => parseCli(args),
+                (error: unknown) => error instanceof Error && error.message.startsWith(message),
+            );
+        });
+    }
+});
+
+describe("local harness: in-memory queue", () => {
+    it("must hide a received message for the visibility timeout, count receives, and redrive after maxReceiveCount", () => {
+        const dead: string[] = [];
+        const queue = new InMemoryQueue({
+            arn: "arn:aws:sqs:local:000000000000:q",
+            visibilityTimeoutMs: 100,
+            maxReceiveCount: 2,
+            onDeadLetter: (m) => dead.push(m.messageId),
+        });
+        const id = queue.send("{}", 0);
+        assert.equal(queue.receive(10, 0)[0]?.attributes.ApproximateReceiveCount, "1");
+        assert.deepEqual(queue.receive(10, 50), [], "invisible during the visibility timeout");
+        assert.equal(queue.receive(10, 100)[0]?.attributes.ApproximateReceiveCount, "2");
+        assert.deepEqual(queue.receive(10, 200), [], "moved to the DLQ at its third receive");
+        assert.deepEqual(dead, [id]);
+        assert.equal(queue.depth, 0);
+    });
+
+    it("must delete a message for good", () => {
+        const queue = new InMemoryQueue({
+            arn: "arn:aws:sqs:local:000000000000:q",
+            visibilityTimeoutMs: 100,
+            maxReceiveCount: 2,
+        });
+        const id = queue.send("{}", 0);
+        queue.receive(1, 0);
+        queue.delete(id);
+        assert.deepEqual(queue.receive(10, 1000), []);
+        assert.deepEqual(queue.deadLetters, []);
+    });
+});
