@@ -6,7 +6,7 @@
  *   npm start -- --serve      keep the loopback Step Functions endpoint up for the smoke script
  */
 import { parseArgs } from "node:util";
-import { LocalCallbackHarness, renderStack, type Execution, type TraceEvent } from "./harness";
+import { LocalCallbackHarness, renderStack, type Execution, type RenderedStack, type TraceEvent } from "./harness";
 
 export const SCENARIOS = {
     approve: {
@@ -62,19 +62,29 @@ export interface ScenarioReport {
     readonly trace: readonly TraceEvent[];
 }
 
-/** Runs one scenario end to end and reports how it ended. */
-export async function runScenario(
-    scenario: ScenarioName,
-    options: { input?: unknown; timeoutSeconds?: number; onTrace?: (event: TraceEvent) => void } = {},
-): Promise<ScenarioReport> {
-    const spec = SCENARIOS[scenario];
-    const timeoutSeconds = options.timeoutSeconds ?? spec.timeoutSeconds;
-    // A shorter timeout is a stack setting like any other: the definition is rendered with it (and with no
-    // heartbeat, which must stay below the timeout).
-    const stack = await renderStack(
+/**
+ * The dev stack as the harness runs it. A shorter timeout is a stack setting like any other: the
+ * definition is rendered with it (and without a heartbeat, which must stay below the timeout).
+ */
+export function renderScenarioStack(timeoutSeconds: number | undefined): Promise<RenderedStack> {
+    return renderStack(
         "dev",
         timeoutSeconds === undefined ? {} : { taskTimeoutSeconds: String(timeoutSeconds), heartbeatSeconds: undefined },
     );
+}
+
+/** Runs one scenario end to end and reports how it ended (several may run at once on one rendered stack). */
+export async function runScenario(
+    scenario: ScenarioName,
+    options: {
+        input?: unknown;
+        timeoutSeconds?: number;
+        stack?: RenderedStack;
+        onTrace?: (event: TraceEvent) => void;
+    } = {},
+): Promise<ScenarioReport> {
+    const spec = SCENARIOS[scenario];
+    const stack = options.stack ?? (await renderScenarioStack(options.timeoutSeconds ?? spec.timeoutSeconds));
     const harness = new LocalCallbackHarness({
         stack,
         worker: spec.worker,
@@ -82,8 +92,8 @@ export async function runScenario(
         visibilityTimeoutMs: 100,
         ...(options.onTrace ? { onTrace: options.onTrace } : {}),
     });
-    await harness.start();
     try {
+        await harness.start();
         const execution = harness.startExecution(options.input ?? spec.input);
         await execution.done;
         const expected = spec.expect.error ? `${spec.expect.status} (${spec.expect.error})` : spec.expect.status;

@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { parseCli, runScenario } from "../local/cli";
+import { parseCli, renderScenarioStack, runScenario, type ScenarioName, type ScenarioReport } from "../local/cli";
 import { LocalCallbackHarness, renderStack, type RenderedStack } from "../local/harness";
 import { lambdaEnvironment } from "../local/lambda-process";
 import { InMemoryQueue } from "../local/queue";
@@ -16,9 +16,23 @@ const run = promisify(execFile);
 
 describe("local harness: the four scenarios end to end", function () {
     this.timeout(20_000);
+    // Each scenario has its own harness (endpoint, worker process, queue): they run side by side.
+    let reports: Record<ScenarioName, ScenarioReport>;
 
-    it("approve: SUCCEEDED through Notify Success, with the worker's output", async () => {
-        const report = await runScenario("approve");
+    before(async () => {
+        const normal = await renderScenarioStack(undefined);
+        const short = await renderScenarioStack(1);
+        const [approve, reject, timeout, poison] = await Promise.all([
+            runScenario("approve", { stack: normal }),
+            runScenario("reject", { stack: normal }),
+            runScenario("timeout", { stack: short }),
+            runScenario("poison", { stack: short }),
+        ]);
+        reports = { approve, reject, timeout, poison };
+    });
+
+    it("approve: SUCCEEDED through Notify Success, with the worker's output", () => {
+        const report = reports.approve;
         assert.equal(report.status, "SUCCEEDED");
         assert.ok(report.asExpected);
         assert.deepEqual(
@@ -33,8 +47,8 @@ describe("local harness: the four scenarios end to end", function () {
         assert.deepEqual(report.deadLetters, []);
     });
 
-    it("reject: FAILED with Callback.Rejected through Notify Failure", async () => {
-        const report = await runScenario("reject");
+    it("reject: FAILED with Callback.Rejected through Notify Failure", () => {
+        const report = reports.reject;
         assert.equal(report.status, "FAILED");
         assert.equal(report.error, "Callback.Rejected");
         assert.deepEqual(
@@ -48,16 +62,16 @@ describe("local harness: the four scenarios end to end", function () {
         assert.deepEqual(report.deadLetters, []);
     });
 
-    it("timeout: FAILED with States.Timeout when no worker answers", async () => {
-        const report = await runScenario("timeout", { timeoutSeconds: 1 });
+    it("timeout: FAILED with States.Timeout when no worker answers", () => {
+        const report = reports.timeout;
         assert.equal(report.status, "FAILED");
         assert.equal(report.error, "States.Timeout");
         assert.ok(report.durationMs >= 1000, `ended after ${report.durationMs} ms`);
         assert.match(report.snsMessages[0]?.message ?? "", /"Error":"States.Timeout"/);
     });
 
-    it("poison: the unparseable message ends in the DLQ after maxReceiveCount receives, the execution times out", async () => {
-        const report = await runScenario("poison", { timeoutSeconds: 1 });
+    it("poison: the unparseable message ends in the DLQ after maxReceiveCount receives, the execution times out", () => {
+        const report = reports.poison;
         assert.equal(report.status, "FAILED");
         assert.equal(report.error, "States.Timeout");
         assert.equal(report.deadLetters.length, 1);
