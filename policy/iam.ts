@@ -3,6 +3,7 @@
  * (iam-no-wildcards).
  */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { LOG_DELIVERY_ACTIONS, XRAY_ACTIONS } from "../components/iam";
 import { callbackTasks, parseDefinition } from "./lib/asl";
 import {
     allows,
@@ -304,21 +305,11 @@ export const sendTaskLeastPrivilege: StackValidationPolicy = {
     },
 };
 
-/** Actions that AWS requires on `*` (no resource-level permissions), documented for state machines. */
-export const WILDCARD_RESOURCE_EXCEPTIONS = [
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-] as const;
+/**
+ * Actions that AWS requires on `*` (no resource-level permissions): a state machine's log delivery and
+ * X-Ray, the same lists the component grants (bundled into the pack from components/iam.ts).
+ */
+export const WILDCARD_RESOURCE_EXCEPTIONS: readonly string[] = [...LOG_DELIVERY_ACTIONS, ...XRAY_ACTIONS];
 
 const DOCUMENT_CARRIERS: ReadonlySet<string> = new Set([T.rolePolicy, T.policy, T.userPolicy, T.groupPolicy]);
 

@@ -3,6 +3,10 @@
  * carries, statements normalised to lists, and action patterns matched the way IAM matches them
  * (case-insensitive, `*` and `?` wildcards, `NotAction`).
  */
+import { SEND_TASK_ACTIONS } from "../../components/iam";
+
+/** The three actions that answer a task token: the component's own list. */
+export { SEND_TASK_ACTIONS };
 
 export interface Statement {
     readonly sid: string | undefined;
@@ -16,13 +20,6 @@ export interface Statement {
     readonly principal: unknown;
     readonly condition: Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined;
 }
-
-/** The three actions that answer a task token. */
-export const SEND_TASK_ACTIONS = [
-    "states:SendTaskSuccess",
-    "states:SendTaskFailure",
-    "states:SendTaskHeartbeat",
-] as const;
 
 /**
  * AWS managed policies that grant the SendTask actions (with everything else in Step Functions, or
