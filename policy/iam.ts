@@ -6,7 +6,6 @@ import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } 
 import { LOG_DELIVERY_ACTIONS, XRAY_ACTIONS } from "../components/iam";
 import { callbackTasks, parseDefinition } from "./lib/asl";
 import {
-    allows,
     isExactStateMachineArn,
     managedPolicyName,
     MANAGED_POLICIES_GRANTING_SEND_TASK,
@@ -380,8 +379,3 @@ export const iamNoWildcards: ResourceValidationPolicy = {
         }
     },
 };
-
-/** True when a statement allows any SendTask action (exported for tests and the README's table). */
-export function allowsSendTask(statement: Statement): boolean {
-    return SEND_TASK_ACTIONS.some((action) => allows(statement, action));
-}
