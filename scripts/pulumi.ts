@@ -1,0 +1,87 @@
+/**
+ * `npm run preview -- --stack dev` and `npm run deploy -- --stack dev`: the Pulumi CLI with this
+ * project's policy pack and its config, after `npm run build` (the package scripts build first).
+ *
+ *   node build/scripts/pulumi.js preview|deploy --stack NAME [--policy-pack-config FILE] [-- extra pulumi args]
+ *
+ * When the `pulumi` CLI is missing it says how to install it, instead of a stack trace.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { REPO_ROOT } from "../components/bundle";
+
+export const INSTALL_HELP = `The Pulumi CLI is not installed (no "pulumi" on PATH). Install it, then run this again:
+  curl -fsSL https://get.pulumi.com | sh          # Linux, macOS
+  brew install pulumi/tap/pulumi                  # macOS with Homebrew
+  choco install pulumi                            # Windows
+See https://www.pulumi.com/docs/install/.`;
+
+export interface PulumiCommand {
+    readonly args: string[];
+}
+
+/** The `pulumi` arguments for a command line, or an error naming what is wrong. */
+export function pulumiArgs(argv: readonly string[]): PulumiCommand {
+    const [command, ...rest] = argv;
+    if (command !== "preview" && command !== "deploy") {
+        throw new Error(`The first argument must be preview or deploy (got ${JSON.stringify(command)}).`);
+    }
+    const separator = rest.indexOf("--");
+    const own = separator >= 0 ? rest.slice(0, separator) : rest;
+    const passThrough = separator >= 0 ? rest.slice(separator + 1) : [];
+    const { values } = parseArgs({
+        args: own,
+        options: { stack: { type: "string" }, "policy-pack-config": { type: "string" } },
+        strict: true,
+    });
+    const stack = values.stack;
+    if (stack === undefined || !/^[A-Za-z0-9_.\-/]+$/.test(stack)) {
+        throw new Error(`--stack must name a stack, such as dev or prod (got ${JSON.stringify(stack)}).`);
+    }
+    const stackFile = path.join(REPO_ROOT, `Pulumi.${stack.split("/").pop() ?? stack}.yaml`);
+    if (!existsSync(stackFile)) {
+        throw new Error(
+            `There is no ${path.basename(stackFile)}: create the stack with \`pulumi stack init ${stack}\` and commit its config.`,
+        );
+    }
+    const config = values["policy-pack-config"];
+    if (config !== undefined && !existsSync(path.resolve(config))) {
+        throw new Error(`--policy-pack-config names ${config}, which does not exist.`);
+    }
+    return {
+        args: [
+            command === "preview" ? "preview" : "up",
+            "--stack",
+            stack,
+            "--policy-pack",
+            path.join(REPO_ROOT, "policy"),
+            ...(config !== undefined ? ["--policy-pack-config", path.resolve(config)] : []),
+            ...(command === "preview" ? ["--diff"] : []),
+            ...passThrough,
+        ],
+    };
+}
+
+function main(): number {
+    let command: PulumiCommand;
+    try {
+        command = pulumiArgs(process.argv.slice(2));
+    } catch (error) {
+        console.error(error instanceof Error ? error.message : String(error));
+        return 2;
+    }
+    const probe = spawnSync("pulumi", ["version"], { encoding: "utf8" });
+    if (probe.error !== undefined) {
+        console.error(INSTALL_HELP);
+        return 127;
+    }
+    console.error(`pulumi ${command.args.join(" ")}`);
+    const run = spawnSync("pulumi", command.args, { stdio: "inherit", cwd: REPO_ROOT });
+    return run.status ?? 1;
+}
+
+if (require.main === module) {
+    process.exitCode = main();
+}
