@@ -80,8 +80,9 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
     public readonly kmsKeyArn: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: CallbackWorkflowArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
-        super(CALLBACK_WORKFLOW_TYPE, name, {}, opts);
+        // Validated before anything is registered: a bad argument leaves no half-made component behind.
         const settings = validate(name, args);
+        super(CALLBACK_WORKFLOW_TYPE, name, {}, opts);
         const parent = { parent: this };
         const tags = { ...settings.tags, "callback-workflow": name };
         const partition = getPartitionOutput({}, parent).partition;

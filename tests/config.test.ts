@@ -189,13 +189,20 @@ describe("stack configuration", function () {
 describe("component arguments", function () {
     this.timeout(20_000);
 
-    it("must refuse bad arguments with one InputPropertiesError that names each of them", async () => {
-        const error = await runProgram(() => {
-            new CallbackWorkflow("bad", { workerMemoryMb: 64, heartbeatSeconds: 7200, kmsKey: "arn:aws:s3:::bucket" });
-        }).then(
-            () => undefined,
-            (e: unknown) => e,
-        );
+    it("must refuse bad arguments with one InputPropertiesError that names each of them, registering nothing", async () => {
+        let error: unknown;
+        const run = await runProgram(() => {
+            try {
+                new CallbackWorkflow("bad", {
+                    workerMemoryMb: 64,
+                    heartbeatSeconds: 7200,
+                    kmsKey: "arn:aws:s3:::bucket",
+                });
+            } catch (e) {
+                error = e;
+            }
+        });
+        assert.deepEqual(run.resources, [], "validated before the component registers");
         assert.ok(pulumi.InputPropertiesError.isInstance(error));
         assert.deepEqual(
             error.errors.map((e) => e.propertyPath),
