@@ -1,6 +1,6 @@
 /** SNS: topics are encrypted with KMS or refuse publishing without TLS. */
-import { tlsOnlyStack } from "./sqs";
 import { describe, isSet } from "./lib/stack";
+import { tlsOnlyStack } from "./lib/tls";
 import { T } from "./lib/types";
 
 export const snsEncryptedOrTlsOnly = tlsOnlyStack({

@@ -1,6 +1,6 @@
 /** SQS: every queue has a dead-letter queue it outlives into; queues are encrypted and TLS only. */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { actionMatches, parseDocument, type Statement } from "./lib/iam-documents";
+import { tlsOnlyStack } from "./lib/tls";
 import { describe, isSet, ofType, peek, referenced } from "./lib/stack";
 import { T } from "./lib/types";
 import { UNKNOWN, Undecided, type Maybe } from "./lib/unknowns";
@@ -136,6 +136,14 @@ function retention(queue: PolicyResource, undecided: Undecided): Maybe<number> {
     return value === UNKNOWN ? UNKNOWN : typeof value === "number" ? value : SQS_DEFAULT_RETENTION_SECONDS;
 }
 
+/** SQS-managed SSE on, or a KMS key set (a key ARN unknown during preview counts as set). */
+function encryptedAtRest(queue: Pick<PolicyResource, "props">): boolean {
+    return (
+        peek(() => queue.props["sqsManagedSseEnabled"] as unknown) === true ||
+        isSet(queue, (props) => props["kmsMasterKeyId"])
+    );
+}
+
 export const sqsEncrypted: ResourceValidationPolicy = {
     name: "sqs-encrypted",
     description: "Checks that every SQS queue is encrypted at rest (SQS-managed SSE or a KMS key).",
@@ -144,8 +152,7 @@ export const sqsEncrypted: ResourceValidationPolicy = {
         if (args.type !== T.queue) {
             return;
         }
-        const managed = peek(() => (args.props as { sqsManagedSseEnabled?: boolean }).sqsManagedSseEnabled);
-        if (managed !== true && !isSet(args, (props) => props["kmsMasterKeyId"])) {
+        if (!encryptedAtRest(args)) {
             reportViolation(
                 `${describe(args)} is not encrypted at rest: set sqsManagedSseEnabled: true or kmsMasterKeyId (remediation turns on SQS-managed SSE).`,
             );
@@ -155,80 +162,9 @@ export const sqsEncrypted: ResourceValidationPolicy = {
         if (args.type !== T.queue) {
             return undefined;
         }
-        const props = args.props as { sqsManagedSseEnabled?: boolean; kmsMasterKeyId?: string };
-        return props.sqsManagedSseEnabled !== true && !props.kmsMasterKeyId
-            ? { ...props, sqsManagedSseEnabled: true }
-            : undefined;
+        return encryptedAtRest(args) ? undefined : { ...args.props, sqsManagedSseEnabled: true };
     },
 };
-
-/** True when a resource policy denies `action` to everyone without TLS (`aws:SecureTransport` false). */
-export function deniesInsecureTransport(statements: readonly Statement[], action: string): boolean {
-    return statements.some((statement) => {
-        const secure =
-            statement.condition?.["Bool"]?.["aws:SecureTransport"] ??
-            statement.condition?.["BoolIfExists"]?.["aws:SecureTransport"];
-        const principal = statement.principal as { AWS?: unknown } | string | undefined;
-        const everyone = principal === "*" || (typeof principal === "object" && principal.AWS === "*");
-        const covers = (statement.actions ?? []).some((pattern) => actionMatches(pattern, action));
-        return statement.effect === "Deny" && everyone && covers && String(secure) === "false";
-    });
-}
-
-/**
- * For each resource of `type`, whether some resource policy (its own `policyProperty`, or a policy
- * resource of `policyType` referring to it through `referenceProperty`) denies `action` without TLS.
- */
-export function tlsOnlyStack(options: {
-    readonly name: string;
-    readonly description: string;
-    readonly type: string;
-    readonly policyType: string;
-    readonly referenceProperty: string;
-    readonly action: string;
-    readonly alternative?: (resource: PolicyResource, undecided: Undecided) => Maybe<boolean>;
-    readonly message: (resource: PolicyResource) => string;
-}): StackValidationPolicy {
-    return {
-        name: options.name,
-        description: options.description,
-        enforcementLevel: "advisory",
-        validateStack: (args, reportViolation) => {
-            const undecided = new Undecided();
-            const targets = ofType(args.resources, options.type);
-            const documents = new Map<PolicyResource, unknown[]>(targets.map((t) => [t, []]));
-            for (const target of targets) {
-                const own = undecided.read(() => target.props["policy"] as unknown);
-                if (own !== undefined && own !== "") {
-                    documents.get(target)?.push(own);
-                }
-            }
-            for (const policy of ofType(args.resources, options.policyType)) {
-                const document = undecided.read(() => policy.props["policy"] as unknown);
-                for (const target of referenced(policy, options.referenceProperty, targets, undecided)) {
-                    documents.get(target)?.push(document);
-                }
-            }
-            for (const [target, docs] of documents) {
-                const alternative = options.alternative?.(target, undecided);
-                if (alternative === true) {
-                    continue;
-                }
-                if (docs.includes(UNKNOWN) || alternative === UNKNOWN) {
-                    continue;
-                }
-                const denies = docs.some((doc) => {
-                    const statements = parseDocument(doc);
-                    return typeof statements !== "string" && deniesInsecureTransport(statements, options.action);
-                });
-                if (!denies) {
-                    reportViolation(options.message(target), target.urn);
-                }
-            }
-            undecided.finish();
-        },
-    };
-}
 
 export const sqsTlsOnly = tlsOnlyStack({
     name: "sqs-tls-only",
