@@ -18,6 +18,9 @@ export const INSTALL_HELP = `The Pulumi CLI is not installed (no "pulumi" on PAT
   choco install pulumi                            # Windows
 See https://www.pulumi.com/docs/install/.`;
 
+/** The policy pack's directory, relative to the repository root (the workflows pass the same path). */
+export const POLICY_PACK_DIR = "policy";
+
 export interface PulumiCommand {
     readonly args: string[];
 }
@@ -56,7 +59,7 @@ export function pulumiArgs(argv: readonly string[]): PulumiCommand {
             "--stack",
             stack,
             "--policy-pack",
-            path.join(REPO_ROOT, "policy"),
+            path.join(REPO_ROOT, POLICY_PACK_DIR),
             ...(config !== undefined ? ["--policy-pack-config", path.resolve(config)] : []),
             ...(command === "preview" ? ["--diff"] : []),
             ...passThrough,

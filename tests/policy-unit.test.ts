@@ -1,7 +1,11 @@
 /** Policy pack: each policy's metadata, its resource-level checks one change at a time, its helpers. */
 import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { promisify } from "node:util";
 import { unknownCheckingProxy } from "@pulumi/policy/proxy";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { REPO_ROOT } from "../components/bundle";
 import { iamNoWildcards } from "../policy/iam";
 import { lambdaRuntimeSupported } from "../policy/lambda";
 import { allStates, callbackTasks } from "../policy/lib/asl";
@@ -14,7 +18,7 @@ import {
     trusts,
 } from "../policy/lib/iam-documents";
 import { logGroupRetention } from "../policy/logs";
-import { policies } from "../policy/policies";
+import { POLICY_PACK_NAME, policies } from "../policy/policies";
 import { sqsEncrypted } from "../policy/sqs";
 import {
     callbackNeedsStandardWorkflow,
@@ -26,6 +30,8 @@ import {
 import { callbackStack } from "./fixtures/policy-stacks";
 import { runPolicies, UNKNOWN_SENTINEL } from "./harness/policy-runner";
 import { runProgram } from "../local/pulumi-program";
+
+const run = promisify(execFile);
 
 /** Runs one resource policy on one resource, as the engine would; returns the messages. */
 async function violationsOf(
@@ -97,6 +103,25 @@ describe("policy pack metadata", () => {
             "callback-needs-standard-workflow",
             "state-machine-definition-valid",
             "sqs-visibility-covers-worker",
+        ]);
+    });
+
+    it("must publish as `pulumi policy publish` packs it: the built entry and PulumiPolicy.yaml, no sources", async () => {
+        // The CLI runs `npm pack` in the pack's directory and uploads the tarball; the pack's name comes
+        // from the PolicyPack, its version from package.json.
+        const { stdout } = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+            cwd: path.join(REPO_ROOT, "policy"),
+        });
+        const [packed] = JSON.parse(stdout) as { name: string; version: string; files: { path: string }[] }[];
+        assert.ok(packed);
+        assert.equal(packed.name, POLICY_PACK_NAME);
+        assert.match(packed.version, /^\d+\.\d+\.\d+$/);
+        assert.deepEqual(packed.files.map((file) => file.path).sort(), [
+            "PulumiPolicy.yaml",
+            "bin/index.js",
+            "bin/index.js.map",
+            "config.example.json",
+            "package.json",
         ]);
     });
 
