@@ -14,6 +14,8 @@ const STATUSES: readonly ExecutionStatus[] = ["SUCCEEDED", "FAILED", "TIMED_OUT"
 
 export interface SmokeOptions {
     readonly stateMachineArn: string;
+    /** The region in the ARN: the execution starts where the state machine is, whatever AWS_REGION says. */
+    readonly region: string;
     readonly input: string;
     readonly expect: ExecutionStatus;
     readonly timeoutSeconds: number;
@@ -34,7 +36,8 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeOptions {
     });
     const problems: string[] = [];
     const arn = values["state-machine-arn"];
-    if (arn === undefined || !/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/.test(arn)) {
+    const region = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:[A-Za-z0-9_-]+$/.exec(arn ?? "")?.[1];
+    if (arn === undefined || region === undefined) {
         problems.push(
             `--state-machine-arn must be a state machine ARN (the stack output stateMachineArn) (got ${JSON.stringify(arn)}).`,
         );
@@ -57,11 +60,12 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeOptions {
     if (!Number.isInteger(pollMs) || pollMs < 10) {
         problems.push(`--poll-ms must be an integer of at least 10 (got ${JSON.stringify(values["poll-ms"])}).`);
     }
-    if (problems.length > 0) {
+    if (problems.length > 0 || arn === undefined || region === undefined) {
         throw new Error(problems.join("\n"));
     }
     return {
-        stateMachineArn: arn as string,
+        stateMachineArn: arn,
+        region,
         input: values.input,
         expect: values.expect as ExecutionStatus,
         timeoutSeconds,
@@ -109,7 +113,7 @@ async function main(): Promise<number> {
         console.error(error instanceof Error ? error.message : String(error));
         return 2;
     }
-    const result = await smoke(options);
+    const result = await smoke(options, new SFNClient({ region: options.region }));
     console.log(
         `${result.status}${result.error ? ` (${result.error})` : ""}${result.output ? ` output ${result.output}` : ""}`,
     );

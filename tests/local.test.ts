@@ -87,10 +87,18 @@ describe("local harness: smoke script against the loopback endpoint", function (
     this.timeout(20_000);
     let stack: RenderedStack;
     let harness: LocalCallbackHarness;
-    const smoke = (...args: string[]) =>
-        run(process.execPath, [path.join(REPO_ROOT, "build", "scripts", "smoke.js"), "--poll-ms", "50", ...args], {
-            env: { ...lambdaEnvironment(), AWS_ENDPOINT_URL_SFN: harness.endpointUrl },
-        });
+    // No AWS_REGION: the script takes the region from the state machine's ARN, as a user's shell may
+    // have another region configured, or none.
+    const smoke = (...args: string[]) => {
+        const { AWS_REGION: _region, ...env } = lambdaEnvironment();
+        return run(
+            process.execPath,
+            [path.join(REPO_ROOT, "build", "scripts", "smoke.js"), "--poll-ms", "50", ...args],
+            {
+                env: { ...env, AWS_ENDPOINT_URL_SFN: harness.endpointUrl },
+            },
+        );
+    };
 
     before(async () => {
         stack = await renderStack("dev");
