@@ -113,6 +113,14 @@ const DECLARED_INPUTS: Record<string, readonly string[]> = {
         "special-characters-workaround",
         "use-existing-credentials",
     ],
+    "pulumi/auth-actions@v2": [
+        "organization",
+        "requested-token-type",
+        "scope",
+        "token-expiration",
+        "export-environment-variables",
+        "cloud-url",
+    ],
     "pulumi/actions@v7": [
         "command",
         "stack-name",
@@ -272,6 +280,7 @@ describe("GitHub workflows", () => {
             "actions/setup-node",
             "aws-actions/configure-aws-credentials",
             "pulumi/actions",
+            "pulumi/auth-actions",
         ]);
     });
 
@@ -311,6 +320,10 @@ describe("GitHub workflows", () => {
         for (const match of composite.matchAll(/inputs\.([\w-]+)/g)) {
             const input = capture(match);
             assert.ok(input in stackAction.inputs, `${STACK_ACTION} uses an undeclared input ${input}`);
+        }
+        const ids = stackAction.runs.steps.map((step) => step.id);
+        for (const match of composite.matchAll(/steps\.([\w-]+)\.outputs/g)) {
+            assert.ok(ids.includes(capture(match)), `${STACK_ACTION} reads the outputs of no step ${capture(match)}`);
         }
         const output = /steps\.pulumi\.outputs\.(\w+)/.exec(stackAction.outputs["state-machine-arn"]?.value ?? "");
         assert.ok(output);
