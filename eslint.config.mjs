@@ -12,6 +12,8 @@ export default tseslint.config(
             "policy/node_modules/",
             "eslint.config.mjs",
             "bench/seed-handler.cjs",
+            "scripts/readme-examples.mjs",
+            "tests/readme-examples/",
         ],
     },
     js.configs.recommended,
