@@ -1,7 +1,7 @@
 /**
  * Runs a Pulumi program under the mocked runtime and records every resource registration as the engine
- * sees it: type, name, URN, inputs, parent, dependencies and property dependencies (the latter three
- * come from the mock monitor's `registerResource` request, which `MockResourceArgs` does not carry).
+ * sees it: type, name, URN, inputs, parent, dependencies, property dependencies and aliases (the latter
+ * four come from the mock monitor's `registerResource` request, which `MockResourceArgs` does not carry).
  *
  * Outputs of new resources are made realistic (ARNs, queue URLs, autonamed names) so that documents
  * rendered from them can be checked; in preview mode they stay unknown, as in `pulumi preview`.
@@ -25,6 +25,12 @@ export interface Registration {
     readonly parent: string | undefined;
     readonly dependencies: readonly string[];
     readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+    /**
+     * The URNs this resource answers to besides its own, as the engine resolves them: its `aliases`, and
+     * for each alias of its parent the URN it had under that parent (a name starting with the parent's
+     * name follows the parent's old name). A live resource at one of these URNs is kept, not replaced.
+     */
+    readonly aliases: readonly string[];
 }
 
 export interface ProgramRun {
@@ -116,10 +122,20 @@ const INVOKES: Record<string, Record<string, unknown>> = {
     },
 };
 
+interface AliasSpec {
+    getName(): string;
+    getType(): string;
+    getStack(): string;
+    getProject(): string;
+    getParenturn(): string;
+    getNoparent(): boolean;
+}
+
 interface MonitorRequest {
     getType(): string;
     getName(): string;
     getParent(): string;
+    getAliasesList(): { getUrn(): string; hasSpec(): boolean; getSpec(): AliasSpec }[];
     getDependenciesList(): string[];
     getPropertydependenciesMap(): {
         forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
@@ -136,6 +152,7 @@ export async function runProgram(program: string | (() => unknown), options: Run
     const resources: Registration[] = [];
     const invokes: string[] = [];
     const byName = new Map<string, Partial<Registration>>();
+    const aliasesByUrn = new Map<string, readonly string[]>();
 
     await pulumi.runtime.setMocks(
         {
@@ -154,6 +171,7 @@ export async function runProgram(program: string | (() => unknown), options: Run
                     parent: entry.parent,
                     dependencies: entry.dependencies ?? [],
                     propertyDependencies: entry.propertyDependencies ?? {},
+                    aliases: entry.aliases ?? [],
                 });
                 return { id: preview ? undefined : `${args.name}-id`, state: outputs };
             },
@@ -184,11 +202,17 @@ export async function runProgram(program: string | (() => unknown), options: Run
         request.getPropertydependenciesMap().forEach((value, key) => {
             propertyDependencies[key] = value.getUrnsList();
         });
+        const urn = monitor.newUrn(parent ?? "", request.getType(), request.getName());
+        const aliases = resolveAliases(request, { stack, project: options.project ?? PROJECT }, (parentUrn) =>
+            aliasesByUrn.get(parentUrn),
+        );
+        aliasesByUrn.set(urn, aliases);
         byName.set(`${request.getType()}::${request.getName()}`, {
-            urn: monitor.newUrn(parent ?? "", request.getType(), request.getName()),
+            urn,
             parent,
             dependencies: request.getDependenciesList(),
             propertyDependencies,
+            aliases,
         });
         register(request, callback);
     };
@@ -209,6 +233,63 @@ export async function runProgram(program: string | (() => unknown), options: Run
     }
     await waitForRegistrations();
     return { resources, exports: resolved, invokes };
+}
+
+/** A URN as the engine builds it: the parent's type chain, then this resource's type and name. */
+function urnOf(name: string, type: string, parentUrn: string | undefined, stack: string, project: string): string {
+    const parentTypes = parentUrn === undefined ? "" : `${parentUrn.split("::")[2] ?? ""}$`;
+    return `urn:pulumi:${stack}::${project}::${parentTypes}${type}::${name}`;
+}
+
+/**
+ * The alias URNs of a registration, resolved the way the engine resolves alias specs: each spec's
+ * unset fields default to the resource's own name, type, parent, stack and project; and every alias of
+ * the parent yields one more, the resource under the parent's old URN, its name's parent-name prefix
+ * replaced by the parent's old name (Pulumi's convention for children named `<parent>-<suffix>`).
+ */
+function resolveAliases(
+    request: MonitorRequest,
+    defaults: { stack: string; project: string },
+    aliasesOf: (parentUrn: string) => readonly string[] | undefined,
+): string[] {
+    const name = request.getName();
+    const type = request.getType();
+    const parent = request.getParent() || undefined;
+    const own = request.getAliasesList().map((alias) => {
+        if (!alias.hasSpec()) {
+            return alias.getUrn();
+        }
+        const spec = alias.getSpec();
+        return urnOf(
+            spec.getName() || name,
+            spec.getType() || type,
+            spec.getNoparent() ? undefined : spec.getParenturn() || parent,
+            spec.getStack() || defaults.stack,
+            spec.getProject() || defaults.project,
+        );
+    });
+    if (parent === undefined) {
+        return own;
+    }
+    const parentName = parent.slice(parent.lastIndexOf("::") + 2);
+    const inherited = (aliasesOf(parent) ?? []).flatMap((parentAlias) => {
+        const oldParentName = parentAlias.slice(parentAlias.lastIndexOf("::") + 2);
+        const under = (childName: string, childType: string) =>
+            urnOf(
+                childName.startsWith(parentName) ? oldParentName + childName.slice(parentName.length) : childName,
+                childType,
+                parentAlias,
+                defaults.stack,
+                defaults.project,
+            );
+        return [
+            under(name, type),
+            ...own.map((alias) =>
+                under(alias.slice(alias.lastIndexOf("::") + 2), alias.split("::")[2]?.split("$").pop() ?? type),
+            ),
+        ];
+    });
+    return [...new Set([...own, ...inherited])];
 }
 
 /** Resolves an Output under mocks: its value, or `undefined` when it is unknown (preview). */
