@@ -5,14 +5,20 @@
  * one deploy per stack at a time, prod after dev behind its environment, a smoke test after each deploy).
  */
 import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { validateAction, validateWorkflow, type ValidationError } from "@action-validator/core";
 import { parse } from "yaml";
 import { REPO_ROOT } from "../components/bundle";
 import { POLICY_PACK_DIR } from "../scripts/pulumi";
 
 type Mapping = Record<string, unknown>;
+
+const run = promisify(execFile);
 
 interface Step {
     readonly id?: string;
@@ -423,14 +429,14 @@ describe("GitHub workflows", () => {
         assert.ok(runs.includes(".ci/run"), "the test job runs the same .ci/run as CI");
         accessSync(path.join(REPO_ROOT, ".ci", "run"), constants.X_OK);
         const scripts = (JSON.parse(read(path.join(REPO_ROOT, "package.json"))) as { scripts: Mapping }).scripts;
-        for (const run of runs) {
-            for (const match of run.matchAll(/node build\/(\S+)\.js/g)) {
+        for (const command of runs) {
+            for (const match of command.matchAll(/node build\/(\S+)\.js/g)) {
                 const module = capture(match);
-                assert.ok(existsSync(path.join(REPO_ROOT, `${module}.ts`)), `${run}: no ${module}.ts`);
+                assert.ok(existsSync(path.join(REPO_ROOT, `${module}.ts`)), `${command}: no ${module}.ts`);
             }
-            for (const match of run.matchAll(/npm run (\S+)/g)) {
+            for (const match of command.matchAll(/npm run (\S+)/g)) {
                 const script = capture(match);
-                assert.ok(script in scripts, `${run}: package.json has no script ${script}`);
+                assert.ok(script in scripts, `${command}: package.json has no script ${script}`);
             }
         }
         const pulumiStep = stackAction.runs.steps.find((step) => step.id === "pulumi");
@@ -442,6 +448,25 @@ describe("GitHub workflows", () => {
         );
         assert.equal(pulumiStep?.with?.policyPacks, POLICY_PACK_DIR);
         assert.ok(existsSync(path.join(REPO_ROOT, POLICY_PACK_DIR, "PulumiPolicy.yaml")));
+    });
+
+    it("must name the stack <org>/callback-workflow/<stack> with an organisation, <stack> without (bash step)", async () => {
+        const step = stackAction.runs.steps.find((candidate) => candidate.id === "names");
+        assert.ok(step?.run);
+        const dir = await mkdtemp(path.join(tmpdir(), "names-"));
+        try {
+            const named = async (org: string) => {
+                const output = path.join(dir, `output-${org || "none"}`);
+                await run("bash", ["-euo", "pipefail", "-c", step.run ?? ""], {
+                    env: { PATH: process.env["PATH"], ORG: org, STACK: "dev", GITHUB_OUTPUT: output },
+                });
+                return read(output);
+            };
+            assert.equal(await named(""), "stack-name=dev\n");
+            assert.equal(await named("acme"), "stack-name=acme/callback-workflow/dev\n");
+        } finally {
+            await rm(dir, { recursive: true, force: true });
+        }
     });
 
     it("README must name every variable and secret the workflows read", () => {
