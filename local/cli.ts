@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { LocalCallbackHarness, renderStack, type Execution, type RenderedStack, type TraceEvent } from "./harness";
+import { runMain } from "../scripts/run-main";
 
 export const SCENARIOS = {
     approve: {
@@ -265,13 +266,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (error: unknown) => {
-            console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-            process.exitCode = 1;
-        },
-    );
+    runMain(main, { stack: true });
 }

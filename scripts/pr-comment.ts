@@ -14,6 +14,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { runMain } from "./run-main";
 
 /** The marker pulumi/actions looks for, after its heading, to find its own comment. */
 export const REPORT_MARKER = "<summary>Pulumi report</summary>";
@@ -190,13 +191,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (error: unknown) => {
-            console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
-            process.exitCode = 1;
-        },
-    );
+    runMain(main);
 }

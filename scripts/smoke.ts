@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, type ExecutionStatus } from "@aws-sdk/client-sfn";
+import { runMain } from "./run-main";
 
 const STATUSES: readonly ExecutionStatus[] = ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"];
 
@@ -125,13 +126,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (error: unknown) => {
-            console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
-            process.exitCode = 1;
-        },
-    );
+    runMain(main);
 }
