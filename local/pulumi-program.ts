@@ -245,7 +245,9 @@ function urnOf(name: string, type: string, parentUrn: string | undefined, stack:
  * The alias URNs of a registration, resolved the way the engine resolves alias specs: each spec's
  * unset fields default to the resource's own name, type, parent, stack and project; and every alias of
  * the parent yields one more, the resource under the parent's old URN, its name's parent-name prefix
- * replaced by the parent's old name (Pulumi's convention for children named `<parent>-<suffix>`).
+ * replaced by the parent's old name (Pulumi's convention for children named `<parent>-<suffix>`). A
+ * child renamed in the same change as its parent (the engine's combined aliases) is not resolved: it
+ * shows as removed, the safe side for a check of what an update would delete.
  */
 function resolveAliases(
     request: MonitorRequest,
@@ -272,22 +274,10 @@ function resolveAliases(
         return own;
     }
     const parentName = parent.slice(parent.lastIndexOf("::") + 2);
-    const inherited = (aliasesOf(parent) ?? []).flatMap((parentAlias) => {
+    const inherited = (aliasesOf(parent) ?? []).map((parentAlias) => {
         const oldParentName = parentAlias.slice(parentAlias.lastIndexOf("::") + 2);
-        const under = (childName: string, childType: string) =>
-            urnOf(
-                childName.startsWith(parentName) ? oldParentName + childName.slice(parentName.length) : childName,
-                childType,
-                parentAlias,
-                defaults.stack,
-                defaults.project,
-            );
-        return [
-            under(name, type),
-            ...own.map((alias) =>
-                under(alias.slice(alias.lastIndexOf("::") + 2), alias.split("::")[2]?.split("$").pop() ?? type),
-            ),
-        ];
+        const oldName = name.startsWith(parentName) ? oldParentName + name.slice(parentName.length) : name;
+        return urnOf(oldName, type, parentAlias, defaults.stack, defaults.project);
     });
     return [...new Set([...own, ...inherited])];
 }
