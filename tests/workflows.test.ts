@@ -249,7 +249,7 @@ describe("GitHub workflows", () => {
         }
     });
 
-    it("the validator must reject a misspelt key and a job without runs-on (it is really checking)", () => {
+    it("must see the validator reject a misspelt key and a job without runs-on (it is really checking)", () => {
         const source = read(path.join(WORKFLOW_DIR, "deploy.yml"));
         assert.notDeepEqual(validateWorkflow(source.replace("    permissions:\n", "    permission:\n")).errors, []);
         assert.notDeepEqual(validateWorkflow(source.replace(/ {4}runs-on: .*\n/, "")).errors, []);
@@ -428,7 +428,10 @@ describe("GitHub workflows", () => {
         const runs = allSteps().flatMap(({ step }) => (step.run === undefined ? [] : [step.run]));
         assert.ok(runs.includes(".ci/run"), "the test job runs the same .ci/run as CI");
         accessSync(path.join(REPO_ROOT, ".ci", "run"), constants.X_OK);
-        const scripts = (JSON.parse(read(path.join(REPO_ROOT, "package.json"))) as { scripts: Mapping }).scripts;
+        const { scripts, dependencies } = JSON.parse(read(path.join(REPO_ROOT, "package.json"))) as {
+            scripts: Mapping;
+            dependencies: Mapping;
+        };
         for (const command of runs) {
             for (const match of command.matchAll(/node build\/(\S+)\.js/g)) {
                 const module = capture(match);
@@ -440,7 +443,6 @@ describe("GitHub workflows", () => {
             }
         }
         const pulumiStep = stackAction.runs.steps.find((step) => step.id === "pulumi");
-        const { dependencies } = JSON.parse(read(path.join(REPO_ROOT, "package.json"))) as { dependencies: Mapping };
         assert.equal(
             pulumiStep?.with?.["pulumi-version"],
             dependencies["@pulumi/pulumi"],
