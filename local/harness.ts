@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import type { SQSRecord } from "aws-lambda";
-import type * as LocalStepFunctions from "aws-local-stepfunctions";
+import { StateMachine } from "aws-local-stepfunctions";
 import { REPO_ROOT, BUNDLE_ENTRY_FILE } from "../components/bundle";
 import { CONFIG_NAMESPACE } from "../components/config";
 import { tokenRef } from "../handlers/callback/message";
@@ -23,25 +23,6 @@ import { resource, runProgram, type ProgramRun } from "./pulumi-program";
 import { EventSourcePoller, InMemoryQueue, type InvocationResult } from "./queue";
 import { FakeStepFunctions, sfnError, type Reply, type SfnCall } from "./sfn-endpoint";
 import { stackConfig } from "./stack-config";
-
-// aws-local-stepfunctions calls Promise.withResolvers (Node 22); this is its definition, for Node 20.
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function") {
-    Object.defineProperty(Promise, "withResolvers", {
-        configurable: true,
-        writable: true,
-        value: function withResolvers<T>() {
-            let resolve!: (value: T) => void;
-            let reject!: (reason?: unknown) => void;
-            const promise = new Promise<T>((res, rej) => {
-                resolve = res;
-                reject = rej;
-            });
-            return { promise, resolve, reject };
-        },
-    });
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the polyfill above
-const { StateMachine } = require("aws-local-stepfunctions") as typeof LocalStepFunctions;
 
 /** One line of the trace: what happened, when (ms since the harness started), where. */
 export interface TraceEvent {

@@ -28,7 +28,7 @@ async function buildPolicyPack(): Promise<void> {
         bundle: true,
         platform: "node",
         format: "cjs",
-        target: "node20",
+        target: "node22",
         packages: "external",
         sourcemap: "linked",
         logLevel: "warning",

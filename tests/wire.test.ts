@@ -26,7 +26,7 @@ function callsFor(fake: FakeStepFunctions, record: SQSRecord): SfnCall[] {
     return fake.calls.filter((call) => call.body["taskToken"] === tokenOf(record));
 }
 
-describe("bundled worker on the wire", function () {
+describe(`bundled worker on the wire (Node ${process.versions.node})`, function () {
     this.timeout(20_000);
     let fake: FakeStepFunctions;
     let lambda: LambdaProcess;
