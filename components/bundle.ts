@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { build } from "esbuild";
+import { DEFAULT_LAMBDA_RUNTIME, NODE_RUNTIME_TARGETS, type LambdaRuntime } from "./limits";
 
 /**
  * The repository root (the nearest folder above this module with a package.json, whether it runs from
@@ -21,11 +22,9 @@ function findPackageRoot(start: string): string {
     }
 }
 
-/** Lambda runtimes the worker may run on, with the esbuild target of each. */
-export const LAMBDA_RUNTIMES = { "nodejs22.x": "node22", "nodejs24.x": "node24" } as const;
-export type LambdaRuntime = keyof typeof LAMBDA_RUNTIMES;
-/** The runtime used unless a stack says otherwise. */
-export const DEFAULT_LAMBDA_RUNTIME: LambdaRuntime = "nodejs22.x";
+/** Lambda runtimes the worker may run on, with the esbuild target of each (the table is in limits.ts). */
+export const LAMBDA_RUNTIMES = NODE_RUNTIME_TARGETS;
+export { DEFAULT_LAMBDA_RUNTIME, type LambdaRuntime };
 
 /** The default worker's entry point, relative to the repository root. */
 export const DEFAULT_WORKER_ENTRY = "handlers/callback/handler.ts";

@@ -18,6 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderDefinition } from "./asl";
 import { BUNDLE_HANDLER, bundleWorkerOnce, type LambdaRuntime } from "./bundle";
 import { callbackDefinition } from "./definition";
+import { workerHeartbeatInterval } from "./limits";
 import {
     assumeRolePolicy,
     denyInsecureTransport,
@@ -27,13 +28,7 @@ import {
     workerStatements,
     type PolicyStatement,
 } from "./iam";
-import {
-    argProblems,
-    resolveArgs,
-    workerHeartbeatInterval,
-    type CallbackWorkflowArgs,
-    type ResolvedArgs,
-} from "./settings";
+import { argProblems, resolveArgs, type CallbackWorkflowArgs, type ResolvedArgs } from "./settings";
 
 export type { CallbackWorkflowArgs } from "./settings";
 

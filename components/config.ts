@@ -4,7 +4,14 @@
  * value and what is allowed, before any resource is created.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { argProblems, BOOLEAN_ARGS, ENUM_ARGS, INTEGER_ARGS, type CallbackWorkflowArgs } from "./settings";
+import {
+    argProblems,
+    BOOLEAN_ARGS,
+    DEFAULT_MESSAGE_TITLE,
+    ENUM_ARGS,
+    INTEGER_ARGS,
+    type CallbackWorkflowArgs,
+} from "./settings";
 
 /**
  * The configuration namespace: the project name in Pulumi.yaml. Fixed rather than read from the running
@@ -26,6 +33,49 @@ export const CONFIG_KEYS: readonly string[] = [
     ...OBJECT_KEYS,
 ].sort();
 
+/**
+ * How Pulumi.yaml declares each key. The Pulumi CLI requires every declared key that has no `default`
+ * in every stack, so every key has one; an optional setting's default is the value that means "unset"
+ * (0, "", [] or {}), which the program reads as absent. Lists of strings are typed `array`; a list of
+ * maps and a map cannot be typed in a project file (its types are string, integer, boolean and array),
+ * so `subscriptions` and `tags` are declared without a type and checked by the program.
+ */
+export const CONFIG_DECLARATIONS: Readonly<
+    Record<
+        string,
+        {
+            readonly type?: "integer" | "boolean" | "string" | "array";
+            readonly items?: { readonly type: "string" };
+            readonly default: unknown;
+        }
+    >
+> = {
+    ...Object.fromEntries(
+        Object.entries(INTEGER_ARGS).map(([key, spec]) => [key, { type: "integer", default: spec.default ?? 0 }]),
+    ),
+    ...Object.fromEntries(
+        Object.entries(ENUM_ARGS).map(([key, spec]) => [key, { type: "string", default: spec.default }]),
+    ),
+    ...Object.fromEntries(
+        Object.entries(BOOLEAN_ARGS).map(([key, spec]) => [key, { type: "boolean", default: spec.default }]),
+    ),
+    kmsKey: { type: "string", default: "" },
+    alarmTopicArn: { type: "string", default: "" },
+    messageTitle: { type: "string", default: DEFAULT_MESSAGE_TITLE },
+    workerEntry: { type: "string", default: "" },
+    alarmEmails: { type: "array", items: { type: "string" }, default: [] },
+    subscriptions: { default: [] },
+    tags: { default: {} },
+};
+
+/** Values that mean "unset" for optional keys (the defaults Pulumi.yaml declares for them). */
+const UNSET: Readonly<Record<string, string>> = {
+    heartbeatSeconds: "0",
+    kmsKey: "",
+    alarmTopicArn: "",
+    workerEntry: "",
+};
+
 /** Stack configuration the program cannot use, every problem listed. */
 export class StackConfigError extends pulumi.RunError {
     constructor(
@@ -37,18 +87,32 @@ export class StackConfigError extends pulumi.RunError {
     }
 }
 
+export interface ParsedStackConfig {
+    readonly args: CallbackWorkflowArgs;
+    /** Every problem, each naming the key (with its namespace), the value and what is allowed. */
+    readonly problems: readonly string[];
+}
+
 /**
- * Reads the workflow's arguments from the stack configuration in `namespace`. Throws
- * {@link StackConfigError} listing every problem.
+ * The workflow's arguments from a stack's whole configuration (`namespace:key` → string, lists and maps
+ * JSON-encoded, as the CLI hands it to the program), and every problem with it. Pure: used by the program
+ * and by `npm run check-config`. `today` judges runtime deprecation.
  */
-export function readStackConfig(namespace: string = CONFIG_NAMESPACE): CallbackWorkflowArgs {
-    const config = new pulumi.Config(namespace);
+export function parseStackConfig(
+    all: Readonly<Record<string, string>>,
+    options: { readonly namespace?: string; readonly today?: Date } = {},
+): ParsedStackConfig {
+    const namespace = options.namespace ?? CONFIG_NAMESPACE;
     const problems: string[] = [];
     const args: Record<string, unknown> = {};
     const name = (key: string): string => `${namespace}:${key}`;
+    const get = (key: string): string | undefined => {
+        const raw = all[name(key)];
+        return raw === undefined || raw === UNSET[key] ? undefined : raw;
+    };
 
     for (const key of Object.keys(INTEGER_ARGS)) {
-        const raw = config.get(key);
+        const raw = get(key);
         if (raw === undefined) {
             continue;
         }
@@ -61,7 +125,7 @@ export function readStackConfig(namespace: string = CONFIG_NAMESPACE): CallbackW
         }
     }
     for (const key of Object.keys(BOOLEAN_ARGS)) {
-        const raw = config.get(key);
+        const raw = get(key);
         if (raw === undefined) {
             continue;
         }
@@ -72,13 +136,13 @@ export function readStackConfig(namespace: string = CONFIG_NAMESPACE): CallbackW
         }
     }
     for (const key of [...Object.keys(ENUM_ARGS), ...STRING_KEYS]) {
-        const raw = config.get(key);
+        const raw = get(key);
         if (raw !== undefined) {
             args[key] = raw;
         }
     }
     for (const key of OBJECT_KEYS) {
-        const raw = config.get(key);
+        const raw = get(key);
         if (raw === undefined) {
             continue;
         }
@@ -107,7 +171,7 @@ export function readStackConfig(namespace: string = CONFIG_NAMESPACE): CallbackW
     }
 
     const known = new Set(CONFIG_KEYS);
-    for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+    for (const fullKey of Object.keys(all)) {
         const [ns, key] = fullKey.split(":", 2) as [string, string | undefined];
         if (ns === namespace && key !== undefined && !known.has(key)) {
             problems.push(`${fullKey} is not a setting of this program; the settings are: ${CONFIG_KEYS.join(", ")}.`);
@@ -116,12 +180,21 @@ export function readStackConfig(namespace: string = CONFIG_NAMESPACE): CallbackW
 
     // Range and cross-field rules: the component's own table, reported under the config key.
     const typedKeys = new Set(problems.map((p) => p.split(" ")[0]));
-    for (const problem of argProblems(args)) {
+    for (const problem of argProblems(args, options.today)) {
         const key = problem.key.replace(/\[.*$/, "");
         if (!typedKeys.has(name(key))) {
             problems.push(`${name(problem.key)} ${problem.reason}`);
         }
     }
+    return { args, problems };
+}
+
+/**
+ * Reads the workflow's arguments from the stack configuration in `namespace`. Throws
+ * {@link StackConfigError} listing every problem.
+ */
+export function readStackConfig(namespace: string = CONFIG_NAMESPACE): CallbackWorkflowArgs {
+    const { args, problems } = parseStackConfig(pulumi.runtime.allConfig(), { namespace });
     if (problems.length > 0) {
         throw new StackConfigError(problems, pulumi.getStack());
     }

@@ -4,7 +4,18 @@
  * same explanation wherever it comes from. Pure: no Pulumi resources here.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { LAMBDA_RUNTIMES, type LambdaRuntime } from "./bundle";
+import {
+    AWS_LIMITS,
+    DEFAULT_LAMBDA_RUNTIME,
+    GUARDRAILS,
+    LAMBDA_RUNTIME_DEPRECATION,
+    NODE_RUNTIME_TARGETS,
+    visibilityTimeoutFor,
+    workerRuntimes,
+    type LambdaRuntime,
+} from "./limits";
+
+export { visibilityTimeoutFor };
 
 export type StateMachineLogLevel = "ALL" | "ERROR" | "FATAL" | "OFF";
 export type WorkerLogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
@@ -16,29 +27,31 @@ export interface TopicSubscription {
     readonly endpoint: string;
 }
 
-/** Integer arguments: default, range, and (for log retention) the only values AWS accepts. */
+/**
+ * Integer arguments: default and range, every range from `limits.ts` (AWS's limits or this project's
+ * guardrails, which the policy pack applies too).
+ */
 export const INTEGER_ARGS = {
-    taskTimeoutSeconds: { default: 3600, min: 1, max: 31_536_000 },
-    heartbeatSeconds: { default: undefined, min: 3, max: 31_536_000 },
-    maxReceiveCount: { default: 5, min: 1, max: 1000 },
-    workerTimeoutSeconds: { default: 30, min: 1, max: 900 },
-    workerMemoryMb: { default: 256, min: 128, max: 10_240 },
-    workerConcurrency: { default: 10, min: 1, max: 100 },
-    batchSize: { default: 10, min: 1, max: 10_000 },
-    batchingWindowSeconds: { default: 0, min: 0, max: 300 },
-    maxConcurrency: { default: 5, min: 2, max: 1000 },
-    queueRetentionSeconds: { default: 345_600, min: 60, max: 1_209_600 },
-    dlqRetentionSeconds: { default: 1_209_600, min: 60, max: 1_209_600 },
+    taskTimeoutSeconds: { default: 3600, ...AWS_LIMITS.stepFunctionsTaskTimeoutSeconds },
+    heartbeatSeconds: { default: undefined, min: 3, max: AWS_LIMITS.stepFunctionsTaskTimeoutSeconds.max },
+    maxReceiveCount: { default: 5, ...GUARDRAILS.maxReceiveCount },
+    workerTimeoutSeconds: { default: 30, ...AWS_LIMITS.lambdaTimeoutSeconds },
+    workerMemoryMb: { default: 256, ...AWS_LIMITS.lambdaMemoryMb },
+    workerConcurrency: { default: 10, ...GUARDRAILS.workerConcurrency },
+    batchSize: { default: 10, ...AWS_LIMITS.sqsBatchSize },
+    batchingWindowSeconds: { default: 0, ...AWS_LIMITS.sqsBatchingWindowSeconds },
+    maxConcurrency: { default: 5, ...AWS_LIMITS.sqsMaximumConcurrency },
+    queueRetentionSeconds: { default: 345_600, ...AWS_LIMITS.sqsRetentionSeconds },
+    dlqRetentionSeconds: { default: 1_209_600, ...AWS_LIMITS.sqsRetentionSeconds },
     logRetentionDays: { default: 30, min: 1, max: 3653 },
 } as const satisfies Record<string, { default: number | undefined; min: number; max: number }>;
 
 /** The retention periods CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export const LOG_RETENTION_DAYS = AWS_LIMITS.logRetentionDays;
 
 export const ENUM_ARGS = {
-    runtime: { default: "nodejs22.x", allowed: Object.keys(LAMBDA_RUNTIMES) as LambdaRuntime[] },
+    /** Allowed: the Node.js runtimes of `limits.ts` still in standard support (checked with the date). */
+    runtime: { default: DEFAULT_LAMBDA_RUNTIME, allowed: Object.keys(NODE_RUNTIME_TARGETS) as LambdaRuntime[] },
     stateMachineLogLevel: { default: "ERROR", allowed: ["ALL", "ERROR", "FATAL", "OFF"] as StateMachineLogLevel[] },
     workerLogLevel: { default: "INFO", allowed: ["DEBUG", "INFO", "WARN", "ERROR"] as WorkerLogLevel[] },
 } as const;
@@ -87,7 +100,7 @@ export interface CallbackWorkflowArgs extends IntegerArgs {
     readonly dlqRetentionSeconds?: number;
     /** Retention of both log groups, in days CloudWatch accepts. Default 30. */
     readonly logRetentionDays?: number;
-    /** Lambda runtime. Default `nodejs22.x`; or `nodejs24.x`. */
+    /** Lambda runtime. Default `nodejs24.x`; or `nodejs22.x` until AWS deprecates it (2027-04-30). */
     readonly runtime?: LambdaRuntime;
     /** State machine log level. Default `ERROR`; `ALL`, `ERROR`, `FATAL`, `OFF`. */
     readonly stateMachineLogLevel?: StateMachineLogLevel;
@@ -126,16 +139,6 @@ export interface ArgProblem {
 
 export const DEFAULT_MESSAGE_TITLE = "Task started by Step Functions. Waiting for callback with task token.";
 
-/** The visibility timeout AWS recommends for an SQS event source: 6× the function timeout plus the batching window. */
-export function visibilityTimeoutFor(workerTimeoutSeconds: number, batchingWindowSeconds: number): number {
-    return 6 * workerTimeoutSeconds + batchingWindowSeconds;
-}
-
-/** The worker's heartbeat interval for a task `HeartbeatSeconds`: a third of it, so two beats may be lost. */
-export function workerHeartbeatInterval(heartbeatSeconds: number | undefined): number {
-    return heartbeatSeconds === undefined ? 0 : Math.max(1, Math.floor(heartbeatSeconds / 3));
-}
-
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const SQS_QUEUE_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/;
@@ -149,7 +152,7 @@ function show(value: unknown): string {
  * Every problem with `args`, each naming the argument, the value and what is allowed. Values that are
  * Outputs (known only at deployment) are not checked here.
  */
-export function argProblems(args: CallbackWorkflowArgs): ArgProblem[] {
+export function argProblems(args: CallbackWorkflowArgs, today: Date = new Date()): ArgProblem[] {
     const problems: ArgProblem[] = [];
     const add = (key: string, reason: string): void => {
         problems.push({ key, reason });
@@ -178,6 +181,15 @@ export function argProblems(args: CallbackWorkflowArgs): ArgProblem[] {
             add(key, `must be one of ${spec.allowed.join(", ")} (got ${show(value)}).`);
         }
     }
+    if (typeof args.runtime === "string" && args.runtime in NODE_RUNTIME_TARGETS) {
+        const supported = workerRuntimes(today);
+        if (!supported.includes(args.runtime)) {
+            add(
+                "runtime",
+                `reached its deprecation on ${LAMBDA_RUNTIME_DEPRECATION[args.runtime]}: use one of ${supported.join(", ")} (got ${show(args.runtime)}).`,
+            );
+        }
+    }
     for (const key of Object.keys(BOOLEAN_ARGS)) {
         const value = (args as Record<string, unknown>)[key];
         if (value !== undefined && typeof value !== "boolean") {
@@ -199,10 +211,10 @@ export function argProblems(args: CallbackWorkflowArgs): ArgProblem[] {
     }
     const batchSize = args.batchSize ?? INTEGER_ARGS.batchSize.default;
     const window = args.batchingWindowSeconds ?? INTEGER_ARGS.batchingWindowSeconds.default;
-    if (batchSize > 10 && window < 1) {
+    if (batchSize > AWS_LIMITS.sqsBatchSizeWithoutWindow && window < 1) {
         add(
             "batchingWindowSeconds",
-            `must be at least 1 when batchSize is over 10 (got ${window} with batchSize ${batchSize}).`,
+            `must be at least 1 when batchSize is over ${AWS_LIMITS.sqsBatchSizeWithoutWindow} (got ${window} with batchSize ${batchSize}).`,
         );
     }
 

@@ -1,5 +1,6 @@
 /** Lambda: SQS triggers fit their worker's timeout and report partial batch failures; runtimes are supported. */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { GUARDRAILS, LAMBDA_RUNTIME_DEPRECATION, supportedRuntimes } from "../components/limits";
 import { describe, isSqsSource, ofType, referenced } from "./lib/stack";
 import { T } from "./lib/types";
 import { UNKNOWN, Undecided, type Maybe } from "./lib/unknowns";
@@ -17,9 +18,14 @@ export const sqsVisibilityCoversWorker: StackValidationPolicy = {
     description:
         "Checks that for each SQS → Lambda event source mapping the queue's visibility timeout is at least k × the function timeout plus the batching window, and that ReportBatchItemFailures is on.",
     enforcementLevel: "mandatory",
-    configSchema: { properties: { multiplier: { type: "number", minimum: 1, default: 6 } } },
+    configSchema: {
+        properties: { multiplier: { type: "number", minimum: 1, default: GUARDRAILS.visibilityTimeoutMultiplier } },
+    },
     validateStack: (args, reportViolation) => {
-        const { multiplier } = { multiplier: 6, ...args.getConfig<{ multiplier?: number }>() };
+        const { multiplier } = {
+            multiplier: GUARDRAILS.visibilityTimeoutMultiplier,
+            ...args.getConfig<{ multiplier?: number }>(),
+        };
         const undecided = new Undecided();
         const queues = ofType(args.resources, T.queue);
         const functions = ofType(args.resources, T.lambdaFunction);
@@ -65,47 +71,44 @@ export const sqsVisibilityCoversWorker: StackValidationPolicy = {
     },
 };
 
-/** Lambda runtimes in standard support, as of the pack's release. nodejs20.x reached end of support in 2026. */
-export const SUPPORTED_RUNTIMES = [
-    "nodejs22.x",
-    "nodejs24.x",
-    "python3.11",
-    "python3.12",
-    "python3.13",
-    "python3.14",
-    "java17",
-    "java21",
-    "java25",
-    "dotnet8",
-    "dotnet10",
-    "ruby3.3",
-    "ruby3.4",
-    "provided.al2023",
-    "provided.al2",
-] as const;
-
 export const lambdaRuntimeSupported: ResourceValidationPolicy = {
     name: "lambda-runtime-supported",
-    description: "Checks that every Lambda function uses a runtime in standard support.",
+    description:
+        "Checks that every Lambda function uses a runtime in standard support: listed in the pack's dated table of Lambda runtimes and not past its deprecation date (or in allowedRuntimes, when set).",
     enforcementLevel: "advisory",
     configSchema: {
-        properties: { allowedRuntimes: { type: "array", items: { type: "string" }, default: [...SUPPORTED_RUNTIMES] } },
+        properties: {
+            allowedRuntimes: {
+                type: "array",
+                items: { type: "string" },
+                description: "Replaces the dated table: exactly these runtimes pass.",
+            },
+            asOf: {
+                type: "string",
+                pattern: "^\\d{4}-\\d{2}-\\d{2}$",
+                description: "Judge deprecation as of this day (YYYY-MM-DD) instead of today.",
+            },
+        },
     },
     validateResource: (args, reportViolation) => {
         if (args.type !== T.lambdaFunction) {
             return;
         }
-        const { allowedRuntimes } = {
-            allowedRuntimes: [...SUPPORTED_RUNTIMES] as string[],
-            ...args.getConfig<{ allowedRuntimes?: string[] }>(),
-        };
+        const config = args.getConfig<{ allowedRuntimes?: string[]; asOf?: string }>();
+        const asOf = config.asOf !== undefined ? new Date(`${config.asOf}T00:00:00Z`) : new Date();
+        const allowed = config.allowedRuntimes ?? supportedRuntimes(asOf);
         const props = args.props as { runtime?: string; packageType?: string };
         if (props.packageType === "Image") {
             return;
         }
-        if (props.runtime === undefined || !allowedRuntimes.includes(props.runtime)) {
+        if (props.runtime === undefined || !allowed.includes(props.runtime)) {
+            const deprecated = props.runtime !== undefined ? LAMBDA_RUNTIME_DEPRECATION[props.runtime] : undefined;
+            const why =
+                config.allowedRuntimes === undefined && deprecated !== undefined
+                    ? `, which AWS deprecated on ${deprecated}`
+                    : ", which is not supported";
             reportViolation(
-                `${describe(args)} uses runtime ${JSON.stringify(props.runtime)}, which is not supported: use one of ${allowedRuntimes.join(", ")}.`,
+                `${describe(args)} uses runtime ${JSON.stringify(props.runtime)}${why}: use one of ${allowed.join(", ")}.`,
             );
         }
     },

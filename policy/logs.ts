@@ -1,6 +1,9 @@
 /** CloudWatch Logs: every log group has a retention. */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { AWS_LIMITS } from "../components/limits";
 import { describe } from "./lib/stack";
+
+const DAYS = { min: Math.min(...AWS_LIMITS.logRetentionDays), max: Math.max(...AWS_LIMITS.logRetentionDays) };
 import { T } from "./lib/types";
 
 export const logGroupRetention: ResourceValidationPolicy = {
@@ -10,8 +13,8 @@ export const logGroupRetention: ResourceValidationPolicy = {
     enforcementLevel: "advisory",
     configSchema: {
         properties: {
-            minimumDays: { type: "integer", minimum: 1, default: 1 },
-            maximumDays: { type: "integer", minimum: 1, default: 3653 },
+            minimumDays: { type: "integer", minimum: 1, default: DAYS.min },
+            maximumDays: { type: "integer", minimum: 1, default: DAYS.max },
         },
     },
     validateResource: (args, reportViolation) => {
@@ -19,8 +22,8 @@ export const logGroupRetention: ResourceValidationPolicy = {
             return;
         }
         const config = {
-            minimumDays: 1,
-            maximumDays: 3653,
+            minimumDays: DAYS.min,
+            maximumDays: DAYS.max,
             ...args.getConfig<{ minimumDays?: number; maximumDays?: number }>(),
         };
         const days = (args.props as { retentionInDays?: number }).retentionInDays;

@@ -1,12 +1,13 @@
 /** SQS: every queue has a dead-letter queue it outlives into; queues are encrypted and TLS only. */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { AWS_LIMITS, GUARDRAILS } from "../components/limits";
 import { tlsOnlyStack } from "./lib/tls";
 import { describe, isSet, ofType, peek, referenced } from "./lib/stack";
 import { T } from "./lib/types";
 import { UNKNOWN, Undecided, type Maybe } from "./lib/unknowns";
 
 /** SQS's default retention when a queue sets none: 4 days. */
-export const SQS_DEFAULT_RETENTION_SECONDS = 345_600;
+export const SQS_DEFAULT_RETENTION_SECONDS = AWS_LIMITS.sqsDefaultRetentionSeconds;
 
 interface DlqConfig {
     readonly minMaxReceiveCount: number;
@@ -69,12 +70,16 @@ export const sqsQueueHasDlq: StackValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
-            minMaxReceiveCount: { type: "integer", minimum: 1, default: 2 },
-            maxMaxReceiveCount: { type: "integer", minimum: 1, default: 20 },
+            minMaxReceiveCount: { type: "integer", minimum: 1, default: GUARDRAILS.maxReceiveCount.min },
+            maxMaxReceiveCount: { type: "integer", minimum: 1, default: GUARDRAILS.maxReceiveCount.max },
         },
     },
     validateStack: (args, reportViolation) => {
-        const config = { minMaxReceiveCount: 2, maxMaxReceiveCount: 20, ...args.getConfig<Partial<DlqConfig>>() };
+        const config = {
+            minMaxReceiveCount: GUARDRAILS.maxReceiveCount.min,
+            maxMaxReceiveCount: GUARDRAILS.maxReceiveCount.max,
+            ...args.getConfig<Partial<DlqConfig>>(),
+        };
         const undecided = new Undecided();
         const found = redrives(args.resources, undecided);
         const dlqs = new Set([...found.values()].flatMap((r) => (r.dlq ? [r.dlq] : [])));

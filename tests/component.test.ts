@@ -221,9 +221,9 @@ describe("CallbackWorkflow on the mocked runtime", function () {
     });
 
     describe("worker", () => {
-        it("must run the bundled worker on nodejs22.x, arm64, with its settings in the environment", () => {
+        it("must run the bundled worker on nodejs24.x (the default), arm64, with its settings in the environment", () => {
             const fn = resource(dev, TYPES.fn, "callback-worker").inputs;
-            assert.equal(fn["runtime"], "nodejs22.x");
+            assert.equal(fn["runtime"], "nodejs24.x");
             assert.deepEqual(fn["architectures"], ["arm64"]);
             assert.equal(fn["handler"], "index.handler");
             assert.equal(fn["memorySize"], 256);

@@ -1,10 +1,7 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { REPO_ROOT } from "../components/bundle";
 import { CallbackWorkflow } from "../components/callback-workflow";
-import { CONFIG_KEYS, CONFIG_NAMESPACE, type StackConfigError } from "../components/config";
+import { CONFIG_DECLARATIONS, CONFIG_KEYS, CONFIG_NAMESPACE, type StackConfigError } from "../components/config";
 import { BOOLEAN_ARGS, DEFAULT_MESSAGE_TITLE, ENUM_ARGS, INTEGER_ARGS } from "../components/settings";
 import { PROJECT, runProgram } from "../local/pulumi-program";
 import { projectFile, stackConfig } from "../local/stack-config";
@@ -42,7 +39,7 @@ describe("stack configuration", function () {
         [
             "text for a number",
             { maxReceiveCount: "five" },
-            `${PROJECT}:maxReceiveCount must be an integer from 1 to 1000 (got "five").`,
+            `${PROJECT}:maxReceiveCount must be an integer from 2 to 20 (got "five").`,
         ],
         [
             "a boolean that is not true or false",
@@ -53,6 +50,11 @@ describe("stack configuration", function () {
             "an unknown runtime",
             { runtime: "nodejs20.x" },
             `${PROJECT}:runtime must be one of nodejs22.x, nodejs24.x (got "nodejs20.x").`,
+        ],
+        [
+            "a heartbeat below its range (0 means none)",
+            { heartbeatSeconds: "2" },
+            `${PROJECT}:heartbeatSeconds must be an integer from 3 to 31536000 (got 2).`,
         ],
         [
             "an unknown log level",
@@ -157,32 +159,54 @@ describe("stack configuration", function () {
         ]) {
             assert.notEqual(dev[`${PROJECT}:${key}`], prod[`${PROJECT}:${key}`], key);
         }
-        assert.equal(dev[`${PROJECT}:kmsKey`], undefined);
+        assert.equal(dev[`${PROJECT}:kmsKey`], "", "the declared default: no customer key");
         assert.equal(prod[`${PROJECT}:kmsKey`], "create");
     });
 
-    it("must document every setting in Pulumi.yaml, with the program's defaults", () => {
+    it("must declare every setting in Pulumi.yaml with the program's type and default, and a description", () => {
         const project = projectFile();
         assert.equal(project.name, CONFIG_NAMESPACE, "the config namespace is the project name");
-        const text = readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8");
         const declared = project.config ?? {};
-        for (const key of CONFIG_KEYS) {
-            assert.ok(
-                key in declared || new RegExp(`^#\\s+${key}:`, "m").test(text),
-                `${key} is not documented in Pulumi.yaml`,
+        assert.deepEqual(
+            Object.keys(declared).sort(),
+            [...CONFIG_KEYS].sort(),
+            "Pulumi.yaml declares exactly the program's keys",
+        );
+        for (const [key, spec] of Object.entries(declared)) {
+            const expected = CONFIG_DECLARATIONS[key];
+            assert.ok(expected, key);
+            assert.deepEqual(
+                { type: spec.type, items: spec.items, default: spec.default },
+                { type: expected.type, items: expected.items, default: expected.default },
+                `declaration of ${key}`,
             );
+            assert.ok((spec.description ?? "").length > 20, `${key} has no description`);
         }
+        // The defaults the program applies are the ones the project file declares.
         const defaults: Record<string, unknown> = {
-            ...Object.fromEntries(Object.entries(INTEGER_ARGS).map(([k, v]) => [k, v.default])),
+            ...Object.fromEntries(Object.entries(INTEGER_ARGS).map(([k, v]) => [k, v.default ?? 0])),
             ...Object.fromEntries(Object.entries(ENUM_ARGS).map(([k, v]) => [k, v.default])),
             ...Object.fromEntries(Object.entries(BOOLEAN_ARGS).map(([k, v]) => [k, v.default])),
             messageTitle: DEFAULT_MESSAGE_TITLE,
         };
-        for (const [key, spec] of Object.entries(declared)) {
-            assert.ok(CONFIG_KEYS.includes(key), `Pulumi.yaml declares ${key}, which the program does not read`);
-            assert.equal(spec.default, defaults[key], `default of ${key}`);
-            assert.ok((spec.description ?? "").length > 20, `${key} has no description`);
+        for (const [key, value] of Object.entries(defaults)) {
+            assert.deepEqual(declared[key]?.default, value, `default of ${key}`);
         }
+    });
+
+    it("must read the declared defaults of optional settings as unset", async () => {
+        const run = await runProgram("build/index.js", { stack: "bare", config: stackConfig("bare") });
+        const fn = run.resources.find((r) => r.type === "aws:lambda/function:Function");
+        const env = (fn?.inputs["environment"] as { variables: Record<string, string> }).variables;
+        assert.equal(env["CALLBACK_HEARTBEAT_SECONDS"], "0", "heartbeatSeconds 0: no heartbeat");
+        assert.ok(!run.resources.some((r) => r.type === "aws:kms/key:Key"), 'kmsKey "": no customer key');
+        const queue = run.resources.find((r) => r.type === "aws:sqs/queue:Queue");
+        assert.equal(queue?.inputs["sqsManagedSseEnabled"], true);
+        assert.ok(
+            run.resources.some((r) => r.name === "callback-alarms"),
+            'alarmTopicArn "": a topic is created',
+        );
+        assert.equal(fn?.inputs["runtime"], "nodejs24.x");
     });
 });
 

@@ -435,10 +435,11 @@ const BAD_STACKS: BadStack[] = [
     {
         what: "a worker on nodejs20.x",
         options: { worker: { runtime: "nodejs20.x" } },
+        config: { "lambda-runtime-supported": { asOf: "2026-12-01" } },
         expected: [
             [
                 "lambda-runtime-supported",
-                'Function "worker" uses runtime "nodejs20.x", which is not supported: use one of nodejs22.x, nodejs24.x, python3.11, python3.12, python3.13, python3.14, java17, java21, java25, dotnet8, dotnet10, ruby3.3, ruby3.4, provided.al2023, provided.al2.',
+                'Function "worker" uses runtime "nodejs20.x", which AWS deprecated on 2026-04-30: use one of nodejs24.x, nodejs22.x, python3.14, python3.13, python3.12, java25, java21, java17, java11, java8.al2, dotnet10, ruby3.4, ruby3.3, provided.al2023.',
             ],
         ],
     },

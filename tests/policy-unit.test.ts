@@ -125,9 +125,15 @@ describe("policy pack metadata", () => {
         ]);
     });
 
-    it("must give every knob a default in its config schema", () => {
+    it("must give every knob a default in its config schema, but the knobs whose absence has a meaning", () => {
+        // Absent, the dated runtime table and today's date apply.
+        const optional = new Set(["lambda-runtime-supported.allowedRuntimes", "lambda-runtime-supported.asOf"]);
         for (const policy of policies) {
             for (const [key, schema] of Object.entries(policy.configSchema?.properties ?? {})) {
+                if (optional.has(`${policy.name}.${key}`)) {
+                    assert.ok("description" in (schema as object), `${policy.name}.${key} says what its absence means`);
+                    continue;
+                }
                 assert.ok("default" in (schema as object), `${policy.name}.${key} has no default`);
             }
         }
@@ -244,6 +250,29 @@ describe("resource policies, one change at a time", () => {
                 { allowedRuntimes: ["nodejs24.x"] },
             ),
             ['Function "r" uses runtime "nodejs22.x", which is not supported: use one of nodejs24.x.'],
+        );
+    });
+
+    it("must judge runtimes by the dated table as of the configured day", async () => {
+        const fn = "aws:lambda/function:Function";
+        assert.deepEqual(
+            await violationsOf(lambdaRuntimeSupported, fn, { runtime: "nodejs22.x" }, { asOf: "2027-04-29" }),
+            [],
+        );
+        const [violation] = await violationsOf(
+            lambdaRuntimeSupported,
+            fn,
+            { runtime: "nodejs22.x" },
+            { asOf: "2027-04-30" },
+        );
+        assert.match(
+            violation ?? "",
+            /^Function "r" uses runtime "nodejs22.x", which AWS deprecated on 2027-04-30: use one of nodejs24.x, /,
+        );
+        assert.match(
+            (await violationsOf(lambdaRuntimeSupported, fn, { runtime: "nodejs99.x" }, { asOf: "2027-01-01" }))[0] ??
+                "",
+            /^Function "r" uses runtime "nodejs99.x", which is not supported: use one of /,
         );
     });
 

@@ -52,7 +52,7 @@ describe("worker settings", () => {
                     [
                         "Invalid callback worker settings:",
                         '- `CALLBACK_CONCURRENCY` must be an integer from 1 to 100 (got "0").',
-                        '- `CALLBACK_HEARTBEAT_SECONDS` must be an integer from 0 to 3600 (got "1.5").',
+                        '- `CALLBACK_HEARTBEAT_SECONDS` must be an integer from 0 to 900 (got "1.5").',
                         '- `AWS_MAX_ATTEMPTS` must be an integer from 1 to 10 (got "many").',
                         '- `AWS_RETRY_MODE` must be one of standard, adaptive (got "legacy").',
                     ].join("\n"),

@@ -1,3 +1,4 @@
+import { GUARDRAILS, WORKER_LIMITS } from "../../components/limits";
 import { WorkerConfigError } from "./errors";
 
 /** Settings of the callback worker. Every field has a default; the component sets them per stack. */
@@ -6,7 +7,7 @@ export interface WorkerSettings {
     readonly concurrency: number;
     /**
      * Send `SendTaskHeartbeat` every this many seconds while a processor runs; 0 turns heartbeats off.
-     * Set it below the task's `HeartbeatSeconds`. Env `CALLBACK_HEARTBEAT_SECONDS`; default 0; 0 to 3600.
+     * Set it below the task's `HeartbeatSeconds`. Env `CALLBACK_HEARTBEAT_SECONDS`; default 0; 0 to 900 (the longest Lambda invocation).
      */
     readonly heartbeatSeconds: number;
     /**
@@ -32,11 +33,12 @@ interface IntegerSetting {
     readonly max: number;
 }
 
+/** Ranges from limits.ts: every value the component renders is one the worker accepts. */
 const INTEGER_SETTINGS = {
-    concurrency: { env: "CALLBACK_CONCURRENCY", default: 10, min: 1, max: 100 },
-    heartbeatSeconds: { env: "CALLBACK_HEARTBEAT_SECONDS", default: 0, min: 0, max: 3600 },
-    maxReceiveCount: { env: "CALLBACK_MAX_RECEIVE_COUNT", default: 0, min: 0, max: 1000 },
-    maxAttempts: { env: "AWS_MAX_ATTEMPTS", default: 5, min: 1, max: 10 },
+    concurrency: { env: "CALLBACK_CONCURRENCY", default: 10, ...GUARDRAILS.workerConcurrency },
+    heartbeatSeconds: { env: "CALLBACK_HEARTBEAT_SECONDS", default: 0, ...WORKER_LIMITS.heartbeatIntervalSeconds },
+    maxReceiveCount: { env: "CALLBACK_MAX_RECEIVE_COUNT", default: 0, ...WORKER_LIMITS.maxReceiveCount },
+    maxAttempts: { env: "AWS_MAX_ATTEMPTS", default: 5, ...WORKER_LIMITS.maxAttempts },
 } as const satisfies Record<string, IntegerSetting>;
 
 const RETRY_MODES = ["standard", "adaptive"] as const;
