@@ -76,6 +76,16 @@ export function visibilityTimeoutFor(workerTimeoutSeconds: number, batchingWindo
 }
 
 /**
+ * Whether a dead-letter queue keeps a message long enough: a standard queue's message keeps its original
+ * enqueue time when it moves to the DLQ, so the DLQ must keep messages longer than its source, or as long
+ * as SQS allows (when the source already keeps them for SQS's maximum, nothing longer exists).
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+ */
+export function dlqOutlivesQueue(queueRetentionSeconds: number, dlqRetentionSeconds: number): boolean {
+    return dlqRetentionSeconds > queueRetentionSeconds || dlqRetentionSeconds >= AWS_LIMITS.sqsRetentionSeconds.max;
+}
+
+/**
  * The worker's settings (environment variables the component renders): what it accepts. Every value the
  * component can render lies inside these ranges.
  */

@@ -7,6 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import {
     AWS_LIMITS,
     DEFAULT_LAMBDA_RUNTIME,
+    dlqOutlivesQueue,
     GUARDRAILS,
     LAMBDA_RUNTIME_DEPRECATION,
     NODE_RUNTIME_TARGETS,
@@ -42,7 +43,12 @@ export const INTEGER_ARGS = {
     batchingWindowSeconds: { default: 0, ...AWS_LIMITS.sqsBatchingWindowSeconds },
     maxConcurrency: { default: 5, ...AWS_LIMITS.sqsMaximumConcurrency },
     queueRetentionSeconds: { default: 345_600, ...AWS_LIMITS.sqsRetentionSeconds },
-    dlqRetentionSeconds: { default: 1_209_600, ...AWS_LIMITS.sqsRetentionSeconds },
+    // Greater than the work queue's, which is at least SQS's minimum.
+    dlqRetentionSeconds: {
+        default: 1_209_600,
+        min: AWS_LIMITS.sqsRetentionSeconds.min + 1,
+        max: AWS_LIMITS.sqsRetentionSeconds.max,
+    },
     logRetentionDays: { default: 30, min: 1, max: 3653 },
 } as const satisfies Record<string, { default: number | undefined; min: number; max: number }>;
 
@@ -203,10 +209,10 @@ export function argProblems(args: CallbackWorkflowArgs, today: Date = new Date()
     }
     const queueRetention = args.queueRetentionSeconds ?? INTEGER_ARGS.queueRetentionSeconds.default;
     const dlqRetention = args.dlqRetentionSeconds ?? INTEGER_ARGS.dlqRetentionSeconds.default;
-    if (dlqRetention <= queueRetention) {
+    if (!dlqOutlivesQueue(queueRetention, dlqRetention)) {
         add(
             "dlqRetentionSeconds",
-            `must be greater than queueRetentionSeconds, since a message keeps its enqueue time in the DLQ (got ${dlqRetention} <= ${queueRetention}).`,
+            `must be greater than queueRetentionSeconds (or ${AWS_LIMITS.sqsRetentionSeconds.max}, SQS's maximum), since a message keeps its enqueue time in the DLQ (got ${dlqRetention} <= ${queueRetention}).`,
         );
     }
     const batchSize = args.batchSize ?? INTEGER_ARGS.batchSize.default;

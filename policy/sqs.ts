@@ -1,6 +1,6 @@
 /** SQS: every queue has a dead-letter queue it outlives into; queues are encrypted and TLS only. */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { AWS_LIMITS, GUARDRAILS } from "../components/limits";
+import { AWS_LIMITS, dlqOutlivesQueue, GUARDRAILS } from "../components/limits";
 import { tlsOnlyStack } from "./lib/tls";
 import { describe, isSet, ofType, peek, referenced } from "./lib/stack";
 import { T } from "./lib/types";
@@ -124,9 +124,9 @@ export const sqsQueueHasDlq: StackValidationPolicy = {
             if (redrive.dlq !== undefined) {
                 const source = retention(queue, undecided);
                 const dlq = retention(redrive.dlq, undecided);
-                if (source !== UNKNOWN && dlq !== UNKNOWN && dlq <= source) {
+                if (source !== UNKNOWN && dlq !== UNKNOWN && !dlqOutlivesQueue(source, dlq)) {
                     reportViolation(
-                        `${describe(queue)} keeps messages ${source} s but its dead-letter queue ${describe(redrive.dlq)} only ${dlq} s: a message keeps its original enqueue time in the DLQ, so the DLQ's messageRetentionSeconds must be greater than ${source}.`,
+                        `${describe(queue)} keeps messages ${source} s but its dead-letter queue ${describe(redrive.dlq)} only ${dlq} s: a message keeps its original enqueue time in the DLQ, so the DLQ's messageRetentionSeconds must be greater than ${source} (or ${AWS_LIMITS.sqsRetentionSeconds.max}, SQS's maximum).`,
                         queue.urn,
                     );
                 }

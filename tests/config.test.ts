@@ -74,7 +74,7 @@ describe("stack configuration", function () {
         [
             "a DLQ that keeps messages no longer than its queue",
             { queueRetentionSeconds: "86400", dlqRetentionSeconds: "86400" },
-            `${PROJECT}:dlqRetentionSeconds must be greater than queueRetentionSeconds, since a message keeps its enqueue time in the DLQ (got 86400 <= 86400).`,
+            `${PROJECT}:dlqRetentionSeconds must be greater than queueRetentionSeconds (or 1209600, SQS's maximum), since a message keeps its enqueue time in the DLQ (got 86400 <= 86400).`,
         ],
         [
             "a batch over 10 without a batching window",

@@ -85,7 +85,7 @@ const BAD_STACKS: BadStack[] = [
         expected: [
             [
                 "sqs-queue-has-dlq",
-                'Queue "work" keeps messages 345600 s but its dead-letter queue Queue "dlq" only 345600 s: a message keeps its original enqueue time in the DLQ, so the DLQ\'s messageRetentionSeconds must be greater than 345600.',
+                'Queue "work" keeps messages 345600 s but its dead-letter queue Queue "dlq" only 345600 s: a message keeps its original enqueue time in the DLQ, so the DLQ\'s messageRetentionSeconds must be greater than 345600 (or 1209600, SQS\'s maximum).',
             ],
         ],
     },
