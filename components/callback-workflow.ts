@@ -8,6 +8,7 @@
 import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
+import { getRegionOutput } from "@pulumi/aws/getRegion";
 import * as iam from "@pulumi/aws/iam";
 import * as kms from "@pulumi/aws/kms";
 import * as lambda from "@pulumi/aws/lambda";
@@ -22,10 +23,13 @@ import { workerHeartbeatInterval } from "./limits";
 import {
     assumeRolePolicy,
     denyInsecureTransport,
+    logDeliveryKeyStatement,
     policyDocument,
     renderPolicy,
+    stateMachineKeyStatement,
     stateMachineServiceStatements,
     workerStatements,
+    workflowKeyPolicy,
     type PolicyStatement,
 } from "./iam";
 import { argProblems, resolveArgs, type CallbackWorkflowArgs, type ResolvedArgs } from "./settings";
@@ -83,32 +87,24 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         const partition = getPartitionOutput({}, parent).partition;
         const accountId = getCallerIdentityOutput({}, parent).accountId;
 
-        // Encryption: SQS-managed SSE and the AWS-managed SNS key by default, or one customer key.
+        // Encryption: SQS-managed SSE and AWS-managed keys by default, or one customer key for everything that
+        // holds task data: the queues, the topics, the log groups and the state machine.
         const key =
             settings.kmsKey === "create"
                 ? new kms.Key(
                       `${name}-key`,
                       {
-                          description: `Encrypts the queues and topics of callback workflow ${name}.`,
+                          description: `Encrypts the queues, topics, log groups and state machine of callback workflow ${name}.`,
                           enableKeyRotation: true,
                           deletionWindowInDays: 30,
-                          policy: renderPolicy([
-                              {
-                                  Sid: "AccountAdministersThroughIam",
-                                  Effect: "Allow",
-                                  Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` },
-                                  Action: "kms:*",
-                                  Resource: "*",
-                              },
-                              {
-                                  Sid: "CloudWatchAlarmsPublishToEncryptedTopic",
-                                  Effect: "Allow",
-                                  Principal: { Service: "cloudwatch.amazonaws.com" },
-                                  Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-                                  Resource: "*",
-                                  Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-                              },
-                          ]),
+                          policy: renderPolicy(
+                              workflowKeyPolicy({
+                                  partition,
+                                  region: getRegionOutput({}, parent).region,
+                                  accountId,
+                                  name,
+                              }),
+                          ),
                           tags,
                       },
                       parent,
@@ -178,14 +174,25 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         });
 
         // Log groups, each with its retention. The state machine's sits under /aws/vendedlogs/ as AWS advises.
+        const logEncryption = kmsKeyArn !== undefined ? { kmsKeyId: kmsKeyArn } : {};
         const stateMachineLogs = new cloudwatch.LogGroup(
             `${name}-sfn-logs`,
-            { namePrefix: `/aws/vendedlogs/states/${name}-`, retentionInDays: settings.logRetentionDays, tags },
+            {
+                namePrefix: `/aws/vendedlogs/states/${name}-`,
+                retentionInDays: settings.logRetentionDays,
+                ...logEncryption,
+                tags,
+            },
             parent,
         );
         const workerLogs = new cloudwatch.LogGroup(
             `${name}-worker-logs`,
-            { namePrefix: `/aws/lambda/${name}-worker-`, retentionInDays: settings.logRetentionDays, tags },
+            {
+                namePrefix: `/aws/lambda/${name}-worker-`,
+                retentionInDays: settings.logRetentionDays,
+                ...logEncryption,
+                tags,
+            },
             parent,
         );
 
@@ -208,6 +215,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         const stateMachineStatements: PolicyStatement[] = [
             ...taskStatements,
             ...stateMachineServiceStatements({ logging, tracing: settings.tracing }),
+            ...(kmsKeyArn !== undefined && logging ? [logDeliveryKeyStatement(kmsKeyArn, partition, accountId)] : []),
         ];
         const stateMachinePolicy = new iam.RolePolicy(
             `${name}-sfn-policy`,
@@ -226,11 +234,33 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
                     ...(logging ? { logDestination: pulumi.interpolate`${stateMachineLogs.arn}:*` } : {}),
                 },
                 tracingConfiguration: { enabled: settings.tracing },
+                ...(kmsKeyArn !== undefined
+                    ? {
+                          encryptionConfiguration: {
+                              type: "CUSTOMER_MANAGED_KMS_KEY",
+                              kmsKeyId: kmsKeyArn,
+                              kmsDataKeyReusePeriodSeconds: 300,
+                          },
+                      }
+                    : {}),
                 tags,
             },
             // AWS checks log delivery permissions when the state machine is created.
             { ...parent, dependsOn: [stateMachinePolicy] },
         );
+        // The machine's own use of its key, scoped to its own ARN (known once it exists; executions start after).
+        if (kmsKeyArn !== undefined) {
+            new iam.RolePolicy(
+                `${name}-sfn-key-policy`,
+                {
+                    role: stateMachineRole.id,
+                    policy: renderPolicy([
+                        stateMachineKeyStatement("EncryptOwnExecutionData", kmsKeyArn, stateMachine.arn),
+                    ]),
+                },
+                parent,
+            );
+        }
 
         // Worker: its own role, scoped to its queue, its state machine and its log group.
         const workerRole = new iam.Role(

@@ -22,7 +22,12 @@ export interface PolicyDocument {
     readonly Statement: readonly PolicyStatement[];
 }
 
-/** The three actions a callback worker needs to answer a task token (AWS-FACTS 1: all three). */
+/**
+ * The three actions a callback worker needs to answer a task token. All three: without
+ * `SendTaskFailure` a worker cannot fail a task, without `SendTaskHeartbeat` every heartbeat is denied.
+ * Step Functions authorises them against the state machine's ARN, so they are granted on exactly that
+ * ARN (https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token).
+ */
 export const SEND_TASK_ACTIONS = [
     "states:SendTaskSuccess",
     "states:SendTaskFailure",
@@ -88,8 +93,28 @@ export interface WorkerPolicyInputs {
     readonly queueArn: pulumi.Input<string>;
     readonly stateMachineArn: pulumi.Input<string>;
     readonly logGroupArn: pulumi.Input<string>;
-    /** The customer managed key of the queue, when there is one. */
+    /** The customer managed key of the queue and the state machine, when there is one. */
     readonly kmsKeyArn?: pulumi.Input<string>;
+}
+
+/**
+ * Use of the customer key on behalf of one state machine: the encryption context Step Functions puts on
+ * every KMS call it makes for that machine's definition and execution data. Every caller of `SendTask*`
+ * (and of `StartExecution`) on a machine encrypted with a customer key needs it, and so does the machine's
+ * own role. https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html
+ */
+export function stateMachineKeyStatement(
+    sid: string,
+    kmsKeyArn: pulumi.Input<string>,
+    stateMachineArn: pulumi.Input<string>,
+): PolicyStatement {
+    return {
+        Sid: sid,
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: kmsKeyArn,
+        Condition: { StringEquals: { "kms:EncryptionContext:aws:states:stateMachineArn": stateMachineArn } },
+    };
 }
 
 /**
@@ -119,9 +144,86 @@ export function workerStatements(inputs: WorkerPolicyInputs): PolicyStatement[] 
                       Action: ["kms:Decrypt"],
                       Resource: inputs.kmsKeyArn,
                   },
+                  stateMachineKeyStatement("AnswerEncryptedStateMachine", inputs.kmsKeyArn, inputs.stateMachineArn),
               ]
             : []),
     ];
+}
+
+export interface KeyPolicyInputs {
+    readonly partition: pulumi.Input<string>;
+    readonly region: pulumi.Input<string>;
+    readonly accountId: pulumi.Input<string>;
+    /** The component's name: its log groups are named after it. */
+    readonly name: string;
+}
+
+/**
+ * The key policy of a customer key that encrypts a callback workflow: the account administers it through
+ * IAM (so the roles' policies above grant its use), CloudWatch Logs may use it for the workflow's two log
+ * groups only (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html),
+ * CloudWatch Logs' delivery service may decrypt for the state machine's log delivery (as aws-cdk grants
+ * it), and CloudWatch alarms may publish to the encrypted alarm topic. A key given by ARN needs the same
+ * statements in its own policy.
+ */
+export function workflowKeyPolicy(inputs: KeyPolicyInputs): PolicyStatement[] {
+    const logGroups = [`/aws/vendedlogs/states/${inputs.name}-*`, `/aws/lambda/${inputs.name}-worker-*`].map(
+        (group) =>
+            pulumi.interpolate`arn:${inputs.partition}:logs:${inputs.region}:${inputs.accountId}:log-group:${group}`,
+    );
+    return [
+        {
+            Sid: "AccountAdministersThroughIam",
+            Effect: "Allow",
+            Principal: { AWS: pulumi.interpolate`arn:${inputs.partition}:iam::${inputs.accountId}:root` },
+            Action: "kms:*",
+            Resource: "*",
+        },
+        {
+            Sid: "CloudWatchLogsEncryptWorkflowLogGroups",
+            Effect: "Allow",
+            Principal: { Service: pulumi.interpolate`logs.${inputs.region}.amazonaws.com` },
+            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            Resource: "*",
+            Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": logGroups } },
+        },
+        {
+            Sid: "CloudWatchLogsDeliveryDecrypts",
+            Effect: "Allow",
+            Principal: { Service: "delivery.logs.amazonaws.com" },
+            Action: "kms:Decrypt",
+            Resource: "*",
+            Condition: { StringEquals: { "aws:SourceAccount": inputs.accountId } },
+        },
+        {
+            Sid: "CloudWatchAlarmsPublishToEncryptedTopic",
+            Effect: "Allow",
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+            Resource: "*",
+            Condition: { StringEquals: { "aws:SourceAccount": inputs.accountId } },
+        },
+    ];
+}
+
+/**
+ * The state machine role's use of the key for log delivery into its encrypted log group (the context
+ * CloudWatch Logs' vended delivery sets), as aws-cdk grants it.
+ */
+export function logDeliveryKeyStatement(
+    kmsKeyArn: pulumi.Input<string>,
+    partition: pulumi.Input<string>,
+    accountId: pulumi.Input<string>,
+): PolicyStatement {
+    return {
+        Sid: "LogDeliveryToEncryptedLogGroup",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey"],
+        Resource: kmsKeyArn,
+        Condition: {
+            ArnLike: { "kms:EncryptionContext:SourceArn": pulumi.interpolate`arn:${partition}:logs:*:${accountId}:*` },
+        },
+    };
 }
 
 /** The state machine's own wildcard statements: log delivery and X-Ray, as AWS documents them. */

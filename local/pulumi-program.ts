@@ -114,6 +114,13 @@ const INVOKES: Record<string, Record<string, unknown>> = {
         dnsSuffix: "amazonaws.com",
         reverseDnsPrefix: "com.amazonaws",
     },
+    "aws:index/getRegion:getRegion": {
+        id: REGION,
+        region: REGION,
+        name: REGION,
+        endpoint: `ec2.${REGION}.amazonaws.com`,
+        description: "Europe (Ireland)",
+    },
     "aws:index/getCallerIdentity:getCallerIdentity": {
         id: ACCOUNT_ID,
         accountId: ACCOUNT_ID,

@@ -340,9 +340,37 @@ describe("CallbackWorkflow on the mocked runtime", function () {
             ]);
         });
 
-        it("must let the worker decrypt with the queue's customer key when there is one", () => {
-            const statements = rows(rolePolicy(prod, "callback-worker-policy").Statement);
-            assert.deepEqual(statements.at(-1), ["DecryptWorkQueue", ["kms:Decrypt"], [KEY_ARN]]);
+        it("must let the worker decrypt its queue and answer its encrypted state machine with the customer key", () => {
+            const statements = rolePolicy(prod, "callback-worker-policy").Statement;
+            assert.deepEqual(rows(statements).slice(-2), [
+                ["DecryptWorkQueue", ["kms:Decrypt"], [KEY_ARN]],
+                ["AnswerEncryptedStateMachine", ["kms:Decrypt", "kms:GenerateDataKey"], [KEY_ARN]],
+            ]);
+            assert.deepEqual(statements.at(-1)?.Condition, {
+                StringEquals: { "kms:EncryptionContext:aws:states:stateMachineArn": STATE_MACHINE_ARN },
+            });
+            const devStatements = rows(rolePolicy(dev, "callback-worker-policy").Statement);
+            assert.ok(
+                !devStatements.some(([, actions]) => actions.some((a) => a.startsWith("kms:"))),
+                "no key, no KMS",
+            );
+        });
+
+        it("must let the state machine use its key only for its own executions and its log delivery", () => {
+            const own = rolePolicy(prod, "callback-sfn-key-policy").Statement;
+            assert.deepEqual(rows(own), [
+                ["EncryptOwnExecutionData", ["kms:Decrypt", "kms:GenerateDataKey"], [KEY_ARN]],
+            ]);
+            assert.deepEqual(own[0]?.Condition, {
+                StringEquals: { "kms:EncryptionContext:aws:states:stateMachineArn": STATE_MACHINE_ARN },
+            });
+            const delivery = rolePolicy(prod, "callback-sfn-policy").Statement.find(
+                (st) => st.Sid === "LogDeliveryToEncryptedLogGroup",
+            );
+            assert.deepEqual(delivery?.Condition, {
+                ArnLike: { "kms:EncryptionContext:SourceArn": `arn:aws:logs:*:${ACCOUNT_ID}:*` },
+            });
+            assert.ok(!ofType(dev, TYPES.rolePolicy).some((p) => p.name === "callback-sfn-key-policy"));
         });
 
         it("must give the state machine exactly what its tasks declared, plus log delivery and X-Ray on *", () => {
@@ -358,6 +386,7 @@ describe("CallbackWorkflow on the mocked runtime", function () {
                 ["PublishNotifications", ["sns:Publish"], [TOPIC_ARN]],
                 ["LogDelivery", [...LOG_DELIVERY_ACTIONS], ["*"]],
                 ["XRayTracing", [...XRAY_ACTIONS], ["*"]],
+                ["LogDeliveryToEncryptedLogGroup", ["kms:GenerateDataKey"], [KEY_ARN]],
             ]);
         });
 
@@ -418,12 +447,84 @@ describe("CallbackWorkflow on the mocked runtime", function () {
     });
 
     describe("prod: key and alarms", () => {
-        it("must create a rotating customer key that IAM administers and CloudWatch alarms may use", () => {
+        it("must create a rotating customer key that IAM administers and the services holding task data may use", () => {
             const key = resource(prod, TYPES.key, "callback-key");
             assert.equal(key.inputs["enableKeyRotation"], true);
+            const statements = jsonInput<PolicyDocument>(key, "policy").Statement;
             assert.deepEqual(
-                rows(jsonInput<PolicyDocument>(key, "policy").Statement).map(([sid]) => sid),
-                ["AccountAdministersThroughIam", "CloudWatchAlarmsPublishToEncryptedTopic"],
+                statements.map((st) => [st.Sid, st.Principal, st.Condition]),
+                [
+                    ["AccountAdministersThroughIam", { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, undefined],
+                    [
+                        "CloudWatchLogsEncryptWorkflowLogGroups",
+                        { Service: `logs.${REGION}.amazonaws.com` },
+                        {
+                            ArnLike: {
+                                "kms:EncryptionContext:aws:logs:arn": [
+                                    `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/vendedlogs/states/callback-*`,
+                                    `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/lambda/callback-worker-*`,
+                                ],
+                            },
+                        },
+                    ],
+                    [
+                        "CloudWatchLogsDeliveryDecrypts",
+                        { Service: "delivery.logs.amazonaws.com" },
+                        { StringEquals: { "aws:SourceAccount": ACCOUNT_ID } },
+                    ],
+                    [
+                        "CloudWatchAlarmsPublishToEncryptedTopic",
+                        { Service: "cloudwatch.amazonaws.com" },
+                        { StringEquals: { "aws:SourceAccount": ACCOUNT_ID } },
+                    ],
+                ],
+            );
+        });
+
+        it("must encrypt every resource of prod that holds task data with the customer key, and know every type", () => {
+            /**
+             * Every resource type the component creates: where it keeps data with the key, or why it holds no
+             * task data. A new type fails this test until it is classified here.
+             */
+            const KEYED: Record<string, ((inputs: Record<string, unknown>) => unknown) | string> = {
+                [TYPES.queue]: (i) => i["kmsMasterKeyId"],
+                [TYPES.topic]: (i) => i["kmsMasterKeyId"],
+                [TYPES.logGroup]: (i) => i["kmsKeyId"],
+                [TYPES.stateMachine]: (i) =>
+                    (i["encryptionConfiguration"] as { type: string; kmsKeyId: string } | undefined)?.type ===
+                    "CUSTOMER_MANAGED_KMS_KEY"
+                        ? (i["encryptionConfiguration"] as { kmsKeyId: string }).kmsKeyId
+                        : undefined,
+                [TYPES.key]: "the key itself",
+                [TYPES.queuePolicy]: "an access policy",
+                [TYPES.redriveAllow]: "an access policy",
+                [TYPES.topicPolicy]: "an access policy",
+                [TYPES.subscription]: "a delivery setting",
+                [TYPES.role]: "an IAM role",
+                [TYPES.rolePolicy]: "an IAM policy",
+                [TYPES.fn]: "code and settings (environment variables hold no task data)",
+                [TYPES.trigger]: "a mapping with no filter criteria",
+                [TYPES.alarm]: "metric thresholds",
+            };
+            for (const r of prod.resources) {
+                if (!r.custom) {
+                    continue;
+                }
+                const rule = KEYED[r.type];
+                assert.ok(rule !== undefined, `${r.type} (${r.name}) is not classified: does it hold task data?`);
+                if (typeof rule === "function") {
+                    assert.equal(rule(r.inputs), KEY_ARN, `${r.name} is encrypted with the customer key`);
+                }
+            }
+            const stateMachine = resource(prod, TYPES.stateMachine, "callback-state-machine").inputs;
+            assert.deepEqual(stateMachine["encryptionConfiguration"], {
+                type: "CUSTOMER_MANAGED_KMS_KEY",
+                kmsKeyId: KEY_ARN,
+                kmsDataKeyReusePeriodSeconds: 300,
+            });
+            assert.equal(
+                resource(dev, TYPES.stateMachine, "callback-state-machine").inputs["encryptionConfiguration"],
+                undefined,
             );
         });
 

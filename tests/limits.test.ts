@@ -98,7 +98,7 @@ describe("one source for every shared range", function () {
 
     it("must hold the program to the guardrails the pack enforces by default", () => {
         const pack = (name: string): Record<string, { default?: unknown }> =>
-            (policies.find((p) => p.name === name)?.configSchema?.properties ?? {});
+            policies.find((p) => p.name === name)?.configSchema?.properties ?? {};
         const dlq = pack("sqs-queue-has-dlq");
         assert.ok((dlq["minMaxReceiveCount"]?.default as number) <= INTEGER_ARGS.maxReceiveCount.min);
         assert.ok((dlq["maxMaxReceiveCount"]?.default as number) >= INTEGER_ARGS.maxReceiveCount.max);

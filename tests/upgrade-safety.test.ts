@@ -43,6 +43,46 @@ function compare(expected: readonly string[], run: ProgramRun): ResourceSetChang
     };
 }
 
+/**
+ * Inputs whose change makes the AWS provider replace the resource (delete and create anew) instead of
+ * updating it in place, per type, from the provider's documentation on the Pulumi Registry
+ * (https://www.pulumi.com/registry/packages/aws/api-docs/, "forces a new resource"). A type the component
+ * creates must be listed, so a new type is classified before it ships.
+ */
+const REPLACED_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
+    "aws:sqs/queue:Queue": ["name", "namePrefix", "fifoQueue"],
+    "aws:sqs/queuePolicy:QueuePolicy": ["queueUrl"],
+    "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": ["queueUrl"],
+    "aws:sns/topic:Topic": ["name", "namePrefix", "fifoTopic"],
+    "aws:sns/topicPolicy:TopicPolicy": ["arn"],
+    "aws:sns/topicSubscription:TopicSubscription": ["topic", "protocol", "endpoint"],
+    "aws:cloudwatch/logGroup:LogGroup": ["name", "namePrefix"],
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ["name"],
+    "aws:iam/role:Role": ["name", "namePrefix", "path"],
+    "aws:iam/rolePolicy:RolePolicy": ["name", "namePrefix", "role"],
+    "aws:kms/key:Key": ["customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"],
+    "aws:lambda/function:Function": ["name", "packageType"],
+    "aws:lambda/eventSourceMapping:EventSourceMapping": ["eventSourceArn", "startingPosition", "queues", "topics"],
+    "aws:sfn/stateMachine:StateMachine": ["name", "namePrefix", "type"],
+};
+
+/** Each resource's replacing inputs, by URN. */
+function replacingInputs(run: ProgramRun): Record<string, Record<string, unknown>> {
+    const found: Record<string, Record<string, unknown>> = {};
+    for (const r of run.resources.filter((x) => x.custom)) {
+        const keys = REPLACED_ON_CHANGE[r.type];
+        assert.ok(keys, `${r.type} is not classified in REPLACED_ON_CHANGE: which of its inputs force a replacement?`);
+        found[r.urn] = Object.fromEntries(keys.filter((k) => r.inputs[k] !== undefined).map((k) => [k, r.inputs[k]]));
+    }
+    return found;
+}
+
+function expectedReplacingInputs(stack: string): Record<string, Record<string, unknown>> {
+    return JSON.parse(
+        readFileSync(path.join(REPO_ROOT, "tests", "expected", `replacing-inputs-${stack}.json`), "utf8"),
+    ) as Record<string, Record<string, unknown>>;
+}
+
 /** The shipped program with its workflow renamed, with or without telling Pulumi the old name. */
 const renamedProgram = (opts: pulumi.ComponentResourceOptions) => () => {
     new CallbackWorkflow("approvals", readStackConfig(), opts);
@@ -69,6 +109,44 @@ describe("upgrade safety: the resource set of each shipped stack", function () {
             );
         });
     }
+
+    for (const stack of ["dev", "prod"]) {
+        it(`must keep every input of the ${stack} stack that would replace its resource`, async () => {
+            const run = await runProgram("build/index.js", { stack, config: stackConfig(stack) });
+            const current = replacingInputs(run);
+            if (process.env["UPDATE_EXPECTED"] === "1") {
+                writeFileSync(
+                    path.join(REPO_ROOT, "tests", "expected", `replacing-inputs-${stack}.json`),
+                    `${JSON.stringify(current, null, 2)}\n`,
+                );
+            }
+            const expected = expectedReplacingInputs(stack);
+            const changed = Object.keys(expected).filter(
+                (urn) => urn in current && JSON.stringify(current[urn]) !== JSON.stringify(expected[urn]),
+            );
+            assert.deepEqual(
+                changed.map((urn) => ({ urn, was: expected[urn], now: current[urn] })),
+                [],
+                `A change to these inputs replaces the resource on the next pulumi up. If that is intended, run UPDATE_EXPECTED=1 npm test and commit tests/expected/replacing-inputs-${stack}.json.`,
+            );
+        });
+    }
+
+    it("must update the worker in place when the default runtime changes (nodejs22.x to nodejs24.x)", async () => {
+        const older = await runProgram("build/index.js", {
+            stack: "dev",
+            config: { ...stackConfig("dev"), "callback-workflow:runtime": "nodejs22.x" },
+        });
+        const newer = await runProgram("build/index.js", { stack: "dev", config: stackConfig("dev") });
+        assert.deepEqual(replacingInputs(newer), replacingInputs(older), "no input that forces a replacement changes");
+        assert.deepEqual(
+            newer.resources.map((r) => r.urn),
+            older.resources.map((r) => r.urn),
+        );
+        const runtime = (run: ProgramRun): unknown =>
+            run.resources.find((r) => r.type === "aws:lambda/function:Function")?.inputs["runtime"];
+        assert.deepEqual([runtime(older), runtime(newer)], ["nodejs22.x", "nodejs24.x"]);
+    });
 
     it("must see a renamed workflow with an alias as moved: its children follow the component's old name", async () => {
         const expected = expectedUrns("dev");
