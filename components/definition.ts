@@ -1,9 +1,12 @@
 /**
- * The callback workflow's state machine, as typed ASL. Evolves the seed's definition:
+ * The callback workflow's state machine, as typed ASL: the wait-for-callback pattern of AWS's
+ * documentation (https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token),
+ * with the defects of the common public examples fixed.
  * "Start Task And Wait For Callback" sends the execution input, its ids and the task token to the work
  * queue and waits (with a timeout, and optionally heartbeats); on success "Notify Success" publishes the
  * worker's output and the execution succeeds; on any error "Notify Failure" publishes the error and the
- * execution ends in a Fail state, so a failed callback is a FAILED execution (the seed's ended SUCCEEDED).
+ * execution ends in a Fail state, so a failed callback is a FAILED execution (the common examples end
+ * their failure branch SUCCEEDED).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { CALLBACK_MESSAGE_PATHS } from "../handlers/callback/contract";
@@ -19,7 +22,7 @@ import {
 } from "./asl";
 import type { PolicyStatement } from "./iam";
 
-/** The state names, as the seed named them where it had them. */
+/** The state names, as the common examples of this pattern name them. */
 export const STATE_NAMES = {
     wait: "Start Task And Wait For Callback",
     notifySuccess: "Notify Success",

@@ -82,7 +82,7 @@ describe("callback definition (typed ASL)", () => {
         }
     });
 
-    it("must end a failed callback in a Fail state, so the execution is FAILED (not the seed's SUCCEEDED)", () => {
+    it("must end a failed callback in a Fail state, so the execution is FAILED (not SUCCEEDED, as in the common examples)", () => {
         const { definition } = definitionWith();
         const failure = definition.States.find((s) => s.name === STATE_NAMES.notifyFailure)?.state;
         assert.equal(failure?.Type === "Task" && failure.Next, STATE_NAMES.failed);

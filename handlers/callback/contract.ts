@@ -17,7 +17,7 @@ export interface CallbackMessage<TInput = JsonValue> {
      * never logged whole (see `tokenRef`).
      */
     readonly TaskToken: string;
-    /** A human-readable title for the task (the seed's `MessageTitle`). */
+    /** A human-readable title for the task (`MessageTitle`, as the common examples of this pattern name it). */
     readonly MessageTitle?: string;
     /** The execution's ARN (`$$.Execution.Id`), for correlation in logs and in the worker's output. */
     readonly ExecutionId?: string;

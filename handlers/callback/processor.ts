@@ -41,7 +41,7 @@ export type CallbackProcessor<TInput = JsonValue, TOutput extends JsonValue = Js
 export const REJECTED_ERROR = "Callback.Rejected";
 
 /**
- * The default processor: the seed's behaviour done right. It completes the task with a JSON summary of
+ * The default processor: what the common examples' workers do, done right. It completes the task with a JSON summary of
  * the message, unless the execution input says `{"decision": "reject"}`, in which case it fails the task
  * with {@link REJECTED_ERROR} and the input's `reason`. It never echoes the token or the whole input.
  */
