@@ -2,7 +2,8 @@
  * `npm run bench` (2 of 2): program evaluation under the mocked runtime for 1, 10 and 100
  * CallbackWorkflows in one stack, as milliseconds per resource, beside a bare program that registers the
  * same number of plain resources in the same run (Pulumi's own per-resource cost is the floor).
- * Measurements only: no assertions.
+ * The table goes to stdout (and build/bench-program.md), what it is measuring to stderr. Measurements
+ * only: no assertions.
  */
 import { writeFile } from "node:fs/promises";
 import * as path from "node:path";
@@ -11,9 +12,21 @@ import * as sqs from "@pulumi/aws/sqs";
 import { REPO_ROOT } from "../components/bundle";
 import { CallbackWorkflow } from "../components/callback-workflow";
 import { runProgram } from "../local/pulumi-program";
+import { Progress } from "../scripts/progress";
+import { HelpRequest, parseFlags, runMain } from "../scripts/run-main";
 
 const COUNTS = [1, 10, 100] as const;
 const RUNS = 3;
+
+export const USAGE = `Usage: node build/bench/program.js
+The second half of \`npm run bench\` (after the build): evaluates the program under the mocked runtime
+with ${COUNTS.join(", ")} CallbackWorkflows in one stack, beside a bare program registering as many plain
+resources (median of ${RUNS} runs each). The table goes to stdout and build/bench-program.md; progress
+to stderr.
+Options:
+  -h, --help    print this usage`;
+
+const progress = new Progress("bench");
 
 async function timed(program: () => void): Promise<{ ms: number; resources: number }> {
     const times: number[] = [];
@@ -23,13 +36,24 @@ async function timed(program: () => void): Promise<{ ms: number; resources: numb
         const result = await runProgram(program);
         times.push(performance.now() - start);
         resources = result.resources.length;
+        progress.step(run + 1, RUNS);
     }
     times.sort((a, b) => a - b);
     return { ms: times[Math.floor(RUNS / 2)] as number, resources };
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
+    const { values } = parseFlags({
+        args: process.argv.slice(2),
+        options: { help: { type: "boolean", short: "h", default: false } },
+        strict: true,
+        allowPositionals: false,
+    });
+    if (values.help) {
+        throw new HelpRequest();
+    }
     // Warm-up: load modules and bundle the worker once, outside the measurements.
+    progress.stage("program: warm-up (loading modules, bundling the worker)");
     await runProgram(() => new CallbackWorkflow("warm-up"));
 
     const lines = [
@@ -39,11 +63,13 @@ async function main(): Promise<void> {
         "|---|---|---|---|---|---|---|",
     ];
     for (const count of COUNTS) {
+        progress.stage(`program: ${count} workflow(s), ${RUNS} runs`);
         const workflows = await timed(() => {
             for (let i = 0; i < count; i += 1) {
                 new CallbackWorkflow(`wf${i}`);
             }
         });
+        progress.stage(`program: a bare program of ${workflows.resources} queues, ${RUNS} runs`);
         const bare = await timed(() => {
             for (let i = 0; i < workflows.resources; i += 1) {
                 new sqs.Queue(`q${i}`, { sqsManagedSseEnabled: true });
@@ -55,12 +81,13 @@ async function main(): Promise<void> {
             `| ${count} | ${workflows.resources} | ${workflows.ms.toFixed(0)} ms | ${perResource.toFixed(2)} ms | ${bare.ms.toFixed(0)} ms | ${barePerResource.toFixed(2)} ms | ${(perResource / barePerResource).toFixed(2)}× |`,
         );
     }
+    progress.end();
     const report = lines.join("\n");
     console.log(report);
     await writeFile(path.join(REPO_ROOT, "build", "bench-program.md"), `${report}\n`);
+    return 0;
 }
 
-main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-});
+if (require.main === module) {
+    runMain(main, { stack: true, usage: USAGE });
+}

@@ -4,7 +4,8 @@
  *   - cold init in a fresh process: median of COLD_RUNS, inside the import and for the whole process;
  *   - warm latency of a 1-record and a 10-record batch against the loopback fake Step Functions with
  *     LATENCY_MS injected per call, median of BATCH_RUNS.
- * Prints a Markdown table and the ratios the worker is held to. Measurements only: no assertions.
+ * Prints a Markdown table and the ratios the worker is held to on stdout (and to build/bench-worker.md),
+ * what it is measuring on stderr. Measurements only: no assertions.
  */
 import { fork, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -18,11 +19,23 @@ import { BUNDLE_ENTRY_FILE, DEFAULT_WORKER_ENTRY, REPO_ROOT } from "../component
 import { lambdaEnvironment } from "../local/lambda-process";
 import { FakeStepFunctions } from "../local/sfn-endpoint";
 import { sqsEvent, sqsRecord } from "../tests/fixtures/records";
+import { Progress } from "../scripts/progress";
+import { HelpRequest, parseFlags, runMain } from "../scripts/run-main";
 
 const COLD_RUNS = 15;
 const BATCH_RUNS = 15;
 const LATENCY_MS = 20;
 const CHILD = path.join(__dirname, "child.js");
+
+export const USAGE = `Usage: node build/bench/worker.js
+The first half of \`npm run bench\` (after the build): the worker beside the seed's handler and a naive
+bundle: bundle size, cold init (${COLD_RUNS} fresh processes each) and warm batch latency (${BATCH_RUNS}
+1- and 10-record batches each, ${LATENCY_MS} ms per Step Functions call). The table goes to stdout and
+build/bench-worker.md; progress to stderr.
+Options:
+  -h, --help    print this usage`;
+
+const progress = new Progress("bench");
 
 interface Variant {
     readonly name: string;
@@ -64,6 +77,7 @@ async function coldStart(variant: Variant): Promise<{ importMs: number; processM
             throw new Error(`${variant.name} failed to load: ${stderr}`);
         }
         imports.push((JSON.parse(line) as { initMs: number }).initMs);
+        progress.step(run + 1, COLD_RUNS);
     }
     return { importMs: median(imports), processMs: median(processes) };
 }
@@ -90,12 +104,22 @@ async function batchLatency(variant: Variant, fake: FakeStepFunctions): Promise<
     for (let run = 0; run < BATCH_RUNS; run += 1) {
         one.push(await invoke(1));
         ten.push(await invoke(10));
+        progress.step(run + 1, BATCH_RUNS);
     }
     child.kill();
     return { one: median(one), ten: median(ten) };
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
+    const { values } = parseFlags({
+        args: process.argv.slice(2),
+        options: { help: { type: "boolean", short: "h", default: false } },
+        strict: true,
+        allowPositionals: false,
+    });
+    if (values.help) {
+        throw new HelpRequest();
+    }
     const ours = path.join(REPO_ROOT, "dist", "callback-handler", BUNDLE_ENTRY_FILE);
     await stat(ours).catch(() => {
         throw new Error(`${ours} is missing: run \`npm run build\` first (npm run bench does).`);
@@ -103,6 +127,7 @@ async function main(): Promise<void> {
     const scratch = await mkdtemp(path.join(tmpdir(), "callback-bench-"));
     const naive = path.join(scratch, "naive.cjs");
     // esbuild's defaults for a Node CommonJS bundle: what one gets without choosing anything.
+    progress.stage("worker: bundling the naive variant with esbuild's defaults");
     await build({
         absWorkingDir: REPO_ROOT,
         entryPoints: [path.join(REPO_ROOT, DEFAULT_WORKER_ENTRY)],
@@ -135,13 +160,17 @@ async function main(): Promise<void> {
         ten: number;
     }> = [];
     try {
-        for (const variant of variants) {
+        for (const [index, variant] of variants.entries()) {
             const content = await readFile(variant.file);
+            const which = `worker: variant ${index + 1}/${variants.length}, ${variant.name}`;
+            progress.stage(`${which}: ${COLD_RUNS} cold starts`);
             const cold = await coldStart(variant);
+            progress.stage(`${which}: ${BATCH_RUNS} rounds of a 1- and a 10-record batch`);
             const batch = await batchLatency(variant, fake);
             rows.push({ variant, bytes: content.length, gzip: gzipSync(content).length, ...cold, ...batch });
         }
     } finally {
+        progress.end();
         await fake.close();
         await rm(scratch, { recursive: true, force: true });
     }
@@ -168,9 +197,9 @@ async function main(): Promise<void> {
     const report = lines.join("\n");
     console.log(report);
     await writeFile(path.join(REPO_ROOT, "build", "bench-worker.md"), `${report}\n`);
+    return 0;
 }
 
-main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-});
+if (require.main === module) {
+    runMain(main, { stack: true, usage: USAGE });
+}

@@ -2,12 +2,24 @@
  * `npm start`: runs one execution of the callback flow offline and prints what happened. A local
  * harness (see harness.ts); production runs on AWS.
  *
- *   npm start -- [--scenario approve|reject|timeout|poison] [--input JSON] [--timeout-seconds N] [--json]
- *   npm start -- --serve      keep the loopback Step Functions endpoint up for the smoke script
+ *   npm start -- [--scenario approve|reject|timeout|poison] [--input JSON] [--timeout-seconds N] [--stack NAME] [--json]
+ *   npm start -- --serve [--stack NAME]   keep the loopback Step Functions endpoint up for the smoke script
+ *
+ * `npm start` builds first (scripts/commands.mjs, which answers --help itself without building, with the
+ * same usage as here); the build's output goes to stderr, so stdout carries only this command's result.
  */
-import { parseArgs } from "node:util";
-import { LocalCallbackHarness, renderStack, type Execution, type RenderedStack, type TraceEvent } from "./harness";
-import { runMain } from "../scripts/run-main";
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import type * as Harness from "./harness";
+import type { Execution, LocalCallbackHarness, RenderedStack, TraceEvent } from "./harness";
+import { REPO_ROOT } from "../components/bundle";
+import { HelpRequest, parseFlags, runMain, UsageError } from "../scripts/run-main";
+
+/** The harness, loaded when first needed: --help and bad flags answer without loading Pulumi. */
+function loadHarness(): typeof Harness {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load; the module is the same one a static import gives
+    return require("./harness") as typeof Harness;
+}
 
 export const SCENARIOS = {
     approve: {
@@ -64,12 +76,12 @@ export interface ScenarioReport {
 }
 
 /**
- * The dev stack as the harness runs it. A shorter timeout is a stack setting like any other: the
+ * A stack (default dev) as the harness runs it. A shorter timeout is a stack setting like any other: the
  * definition is rendered with it (and without a heartbeat, which must stay below the timeout).
  */
-export function renderScenarioStack(timeoutSeconds: number | undefined): Promise<RenderedStack> {
-    return renderStack(
-        "dev",
+export function renderScenarioStack(timeoutSeconds: number | undefined, stack = "dev"): Promise<RenderedStack> {
+    return loadHarness().renderStack(
+        stack,
         timeoutSeconds === undefined ? {} : { taskTimeoutSeconds: String(timeoutSeconds), heartbeatSeconds: undefined },
     );
 }
@@ -86,6 +98,7 @@ export async function runScenario(
 ): Promise<ScenarioReport> {
     const spec = SCENARIOS[scenario];
     const stack = options.stack ?? (await renderScenarioStack(options.timeoutSeconds ?? spec.timeoutSeconds));
+    const { LocalCallbackHarness } = loadHarness();
     const harness = new LocalCallbackHarness({
         stack,
         worker: spec.worker,
@@ -122,59 +135,61 @@ export async function runScenario(
     }
 }
 
-const USAGE = `Usage: npm start -- [--scenario ${Object.keys(SCENARIOS).join("|")}] [--input JSON] [--timeout-seconds N] [--json]
-       npm start -- --serve
-Runs one execution of the callback flow offline (a local harness; production runs on AWS).
+/** The usage, printed for --help (scripts/commands.mjs prints the same for `npm start -- --help`). */
+export const USAGE = `Usage: npm start -- [--scenario ${Object.keys(SCENARIOS).join("|")}] [--input JSON] [--timeout-seconds N] [--stack NAME] [--json]
+       npm start -- --serve [--stack NAME]
+Runs one execution of the callback flow offline (a local harness; production runs on AWS) and prints
+its trace. Exit 0 when the scenario ends as expected, 1 when it does not or the stack's configuration
+is invalid, 2 on bad flags.
 Scenarios:
 ${Object.entries(SCENARIOS)
     .map(([name, spec]) => `  ${name.padEnd(8)} ${spec.about}`)
-    .join("\n")}`;
-
-class UsageError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "UsageError";
-    }
-}
+    .join("\n")}
+Options:
+  --scenario NAME        the scenario to run (default approve)
+  --input JSON           the execution input (default the scenario's)
+  --timeout-seconds N    re-render the definition with this taskTimeoutSeconds (1 to 3600) and no heartbeat
+  --stack NAME           the stack whose Pulumi.<NAME>.yaml configures the definition (default dev)
+  --json                 print one JSON report on stdout instead of the trace
+  --serve                keep the loopback Step Functions endpoint up for scripts/smoke.ts (Ctrl-C stops it)
+  -h, --help             print this usage`;
 
 interface CliOptions {
     readonly scenario: ScenarioName;
     readonly input: unknown;
     readonly timeoutSeconds: number | undefined;
+    readonly stack: string;
     readonly json: boolean;
     readonly serve: boolean;
 }
 
+/** The options of a command line; throws {@link HelpRequest} for --help, {@link UsageError} for bad flags. */
 export function parseCli(argv: readonly string[]): CliOptions {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-        ({ values } = parseArgs({
-            args: [...argv],
-            options: {
-                scenario: { type: "string", default: "approve" },
-                input: { type: "string" },
-                "timeout-seconds": { type: "string" },
-                json: { type: "boolean", default: false },
-                serve: { type: "boolean", default: false },
-                help: { type: "boolean", default: false },
-            },
-            strict: true,
-            allowPositionals: false,
-        }));
-    } catch (error) {
-        throw new UsageError(error instanceof Error ? error.message : String(error));
+    const { values } = parseFlags({
+        args: [...argv],
+        options: {
+            scenario: { type: "string", default: "approve" },
+            input: { type: "string" },
+            "timeout-seconds": { type: "string" },
+            stack: { type: "string", default: "dev" },
+            json: { type: "boolean", default: false },
+            serve: { type: "boolean", default: false },
+            help: { type: "boolean", short: "h", default: false },
+        },
+        strict: true,
+        allowPositionals: false,
+    });
+    if (values.help) {
+        throw new HelpRequest();
     }
-    if (values["help"]) {
-        throw new UsageError("");
-    }
-    const scenario = String(values["scenario"]);
+    const scenario = values.scenario;
     if (!(scenario in SCENARIOS)) {
         throw new UsageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(", ")} (got "${scenario}").`);
     }
     let input: unknown;
-    if (values["input"] !== undefined) {
+    if (values.input !== undefined) {
         try {
-            input = JSON.parse(String(values["input"]));
+            input = JSON.parse(values.input);
         } catch (error) {
             throw new UsageError(
                 `--input must be JSON, such as '{"order": 42}' (${error instanceof Error ? error.message : String(error)}).`,
@@ -186,16 +201,24 @@ export function parseCli(argv: readonly string[]): CliOptions {
         timeoutSeconds = Number(values["timeout-seconds"]);
         if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) {
             throw new UsageError(
-                `--timeout-seconds must be an integer from 1 to 3600 (got "${String(values["timeout-seconds"])}").`,
+                `--timeout-seconds must be an integer from 1 to 3600 (got "${values["timeout-seconds"]}").`,
             );
         }
+    }
+    const stack = values.stack;
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) {
+        throw new UsageError(`--stack must name a stack, such as dev or prod (got "${stack}").`);
+    }
+    if (!existsSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`))) {
+        throw new UsageError(`--stack ${stack}: there is no Pulumi.${stack}.yaml.`);
     }
     return {
         scenario: scenario as ScenarioName,
         input,
         timeoutSeconds,
-        json: values["json"] === true,
-        serve: values["serve"] === true,
+        stack,
+        json: values.json,
+        serve: values.serve,
     };
 }
 
@@ -209,8 +232,9 @@ function formatTrace(event: TraceEvent, colour: boolean): string {
         : `${at}  ${source} ${event.text}`;
 }
 
-async function serve(): Promise<void> {
-    const stack = await renderStack("dev");
+async function serve(stackName: string): Promise<void> {
+    const { LocalCallbackHarness, renderStack } = loadHarness();
+    const stack = await renderStack(stackName);
     const harness = new LocalCallbackHarness({
         stack,
         visibilityTimeoutMs: 100,
@@ -228,29 +252,25 @@ async function serve(): Promise<void> {
 }
 
 async function main(): Promise<number> {
-    let options: CliOptions;
-    try {
-        options = parseCli(process.argv.slice(2));
-    } catch (error) {
-        if (error instanceof UsageError) {
-            console.error(error.message ? `${error.message}\n\n${USAGE}` : USAGE);
-            return error.message ? 2 : 0;
-        }
-        throw error;
-    }
+    const options = parseCli(process.argv.slice(2));
     if (options.serve) {
-        await serve();
+        await serve(options.stack);
         return 0;
     }
+    // Rendered first: a configuration error is the stack's, and is printed alone, before any trace.
+    const stack = await renderScenarioStack(
+        options.timeoutSeconds ?? SCENARIOS[options.scenario].timeoutSeconds,
+        options.stack,
+    );
     const colour = process.stdout.isTTY === true && process.env["NO_COLOR"] === undefined;
     if (!options.json) {
         console.log(
-            `Scenario ${options.scenario}: ${SCENARIOS[options.scenario].about}\n(local harness: the dev stack's definition and the bundled worker, offline)\n`,
+            `Scenario ${options.scenario}: ${SCENARIOS[options.scenario].about}\n(local harness: the ${options.stack} stack's definition and the bundled worker, offline)\n`,
         );
     }
     const report = await runScenario(options.scenario, {
+        stack,
         ...(options.input !== undefined ? { input: options.input } : {}),
-        ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
         ...(options.json ? {} : { onTrace: (event: TraceEvent) => console.log(formatTrace(event, colour)) }),
     });
     if (options.json) {
@@ -266,5 +286,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    runMain(main, { stack: true });
+    runMain(main, { stack: true, usage: USAGE });
 }

@@ -4,12 +4,22 @@
  *   the same function the component uses at program time;
  * - bundles the policy pack to `policy/bin/index.js`, the entry `pulumi preview --policy-pack policy`
  *   runs; its npm dependencies stay external (the CLI installs them from policy/package.json).
+ * The files written are listed on stdout; what it is doing goes to stderr. `npm run build` runs it after
+ * the README's examples and `tsc` (scripts/commands.mjs).
  */
 import * as path from "node:path";
 import { build } from "esbuild";
 import { bundleWorker, REPO_ROOT, writeBundle } from "../components/bundle";
+import { HelpRequest, parseFlags, runMain } from "./run-main";
+
+export const USAGE = `Usage: node build/scripts/build.js
+The last stage of \`npm run build\` (after tsc): bundles the worker to dist/callback-handler/ and the
+policy pack to policy/bin/index.js, and lists the files written on stdout.
+Options:
+  -h, --help    print this usage`;
 
 async function buildWorker(): Promise<void> {
+    console.error("build: bundling the worker to dist/callback-handler/…");
     const bundle = await bundleWorker();
     const dir = path.join(REPO_ROOT, "dist", "callback-handler");
     await writeBundle(bundle, dir);
@@ -20,6 +30,7 @@ async function buildWorker(): Promise<void> {
 }
 
 async function buildPolicyPack(): Promise<void> {
+    console.error("build: bundling the policy pack to policy/bin/…");
     const outfile = path.join(REPO_ROOT, "policy", "bin", "index.js");
     await build({
         absWorkingDir: REPO_ROOT,
@@ -36,7 +47,20 @@ async function buildPolicyPack(): Promise<void> {
     console.log(path.relative(REPO_ROOT, outfile));
 }
 
-Promise.all([buildWorker(), buildPolicyPack()]).catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exitCode = 1;
-});
+async function main(): Promise<number> {
+    const { values } = parseFlags({
+        args: process.argv.slice(2),
+        options: { help: { type: "boolean", short: "h", default: false } },
+        strict: true,
+        allowPositionals: false,
+    });
+    if (values.help) {
+        throw new HelpRequest();
+    }
+    await Promise.all([buildWorker(), buildPolicyPack()]);
+    return 0;
+}
+
+if (require.main === module) {
+    runMain(main, { usage: USAGE });
+}

@@ -13,8 +13,7 @@
  * Exits 0 when the comment is written, 1 when GitHub refuses it, 2 on bad arguments or environment.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { runMain } from "./run-main";
+import { HelpRequest, parseFlags, runMain, UsageError } from "./run-main";
 
 /** The marker pulumi/actions looks for, after its heading, to find its own comment. */
 export const REPORT_MARKER = "<summary>Pulumi report</summary>";
@@ -117,21 +116,40 @@ export async function upsertComment(
     return { action: "created", id: created.id };
 }
 
-/** The report and where to post it, from the command line and the workflow's environment. */
+export const USAGE = `Usage: node build/scripts/pr-comment.js --stack STACK --run-url URL [--project NAME] [--command preview]
+Replaces the pull request comment pulumi/actions keeps for a stack with a failed preview's report and
+a link to the job's log. Reads GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH and GITHUB_API_URL,
+as set in a workflow run. Exit 0 when the comment is written, 1 when GitHub refuses it, 2 on bad
+arguments or environment.
+Options:
+  --stack STACK      the stack whose preview failed
+  --run-url URL      the job's log, linked from the comment
+  --project NAME     the Pulumi project (default callback-workflow)
+  --command NAME     the Pulumi command that failed (default preview)
+  -h, --help         print this usage`;
+
+/**
+ * The report and where to post it, from the command line and the workflow's environment. Throws
+ * {@link HelpRequest} for --help, {@link UsageError} listing every problem.
+ */
 export function readInvocation(
     argv: readonly string[],
     env: NodeJS.ProcessEnv,
 ): { report: FailureReport; target: CommentTarget } {
-    const { values } = parseArgs({
+    const { values } = parseFlags({
         args: [...argv],
         options: {
             project: { type: "string", default: "callback-workflow" },
             stack: { type: "string" },
             command: { type: "string", default: "preview" },
             "run-url": { type: "string" },
+            help: { type: "boolean", short: "h", default: false },
         },
         strict: true,
     });
+    if (values.help) {
+        throw new HelpRequest();
+    }
     const problems: string[] = [];
     const need = (value: string | undefined, what: string): string => {
         if (value === undefined || value === "") {
@@ -160,7 +178,7 @@ export function readInvocation(
         }
     }
     if (problems.length > 0) {
-        throw new Error(problems.join("\n"));
+        throw new UsageError(problems.join("\n"));
     }
     return {
         report: { project: values.project, stack, command: values.command, runUrl },
@@ -169,14 +187,7 @@ export function readInvocation(
 }
 
 async function main(): Promise<number> {
-    let invocation: ReturnType<typeof readInvocation>;
-    try {
-        invocation = readInvocation(process.argv.slice(2), process.env);
-    } catch (error) {
-        console.error(error instanceof Error ? error.message : String(error));
-        return 2;
-    }
-    const { report, target } = invocation;
+    const { report, target } = readInvocation(process.argv.slice(2), process.env);
     try {
         const { action, id } = await upsertComment(target, commentHeading(report), failureBody(report));
         console.log(`${action} comment ${id} on pull request #${target.pullRequest}`);
@@ -191,5 +202,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    runMain(main);
+    runMain(main, { usage: USAGE });
 }

@@ -7,9 +7,8 @@
  *
  * Exits 0 when the execution ends with the expected status, 1 when it does not, 2 on bad arguments.
  */
-import { parseArgs } from "node:util";
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, type ExecutionStatus } from "@aws-sdk/client-sfn";
-import { runMain } from "./run-main";
+import { HelpRequest, parseFlags, runMain, UsageError } from "./run-main";
 
 const STATUSES: readonly ExecutionStatus[] = ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"];
 
@@ -23,8 +22,21 @@ export interface SmokeOptions {
     readonly pollMs: number;
 }
 
+export const USAGE = `Usage: node build/scripts/smoke.js --state-machine-arn ARN [--input JSON] [--expect STATUS] [--timeout-seconds N] [--poll-ms N]
+Starts one execution of a deployed callback workflow (or of the local harness: set AWS_ENDPOINT_URL_SFN
+to the endpoint \`npm start -- --serve\` prints) and waits for it to end. Exit 0 when it ends with the
+expected status, 1 when it does not, 2 on bad arguments.
+Options:
+  --state-machine-arn ARN   the state machine (the stack output stateMachineArn); its region is used
+  --input JSON              the execution input (default an approving order)
+  --expect STATUS           ${STATUSES.join(", ")} (default SUCCEEDED)
+  --timeout-seconds N       give up after N seconds (default 120)
+  --poll-ms N               DescribeExecution every N ms (default 1000)
+  -h, --help                print this usage`;
+
+/** The options of a command line; throws {@link HelpRequest} for --help, {@link UsageError} listing every problem. */
 export function parseSmokeArgs(argv: readonly string[]): SmokeOptions {
-    const { values } = parseArgs({
+    const { values } = parseFlags({
         args: [...argv],
         options: {
             "state-machine-arn": { type: "string" },
@@ -32,9 +44,13 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeOptions {
             expect: { type: "string", default: "SUCCEEDED" },
             "timeout-seconds": { type: "string", default: "120" },
             "poll-ms": { type: "string", default: "1000" },
+            help: { type: "boolean", short: "h", default: false },
         },
         strict: true,
     });
+    if (values.help) {
+        throw new HelpRequest();
+    }
     const problems: string[] = [];
     const arn = values["state-machine-arn"];
     const region = /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:[A-Za-z0-9_-]+$/.exec(arn ?? "")?.[1];
@@ -62,7 +78,7 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeOptions {
         problems.push(`--poll-ms must be an integer of at least 10 (got ${JSON.stringify(values["poll-ms"])}).`);
     }
     if (problems.length > 0 || arn === undefined || region === undefined) {
-        throw new Error(problems.join("\n"));
+        throw new UsageError(problems.join("\n"));
     }
     return {
         stateMachineArn: arn,
@@ -107,13 +123,7 @@ export async function smoke(
 }
 
 async function main(): Promise<number> {
-    let options: SmokeOptions;
-    try {
-        options = parseSmokeArgs(process.argv.slice(2));
-    } catch (error) {
-        console.error(error instanceof Error ? error.message : String(error));
-        return 2;
-    }
+    const options = parseSmokeArgs(process.argv.slice(2));
     const result = await smoke(options, new SFNClient({ region: options.region }));
     console.log(
         `${result.status}${result.error ? ` (${result.error})` : ""}${result.output ? ` output ${result.output}` : ""}`,
@@ -126,5 +136,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    runMain(main);
+    runMain(main, { usage: USAGE });
 }

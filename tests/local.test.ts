@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { parseCli, renderScenarioStack, runScenario, type ScenarioName, type ScenarioReport } from "../local/cli";
+import { USAGE as SMOKE_USAGE } from "../scripts/smoke";
 import { LocalCallbackHarness, renderStack, type RenderedStack } from "../local/harness";
 import { lambdaEnvironment } from "../local/lambda-process";
 import { InMemoryQueue } from "../local/queue";
@@ -127,14 +128,14 @@ describe("local harness: smoke script against the loopback endpoint", function (
         );
     });
 
-    it("must exit 2 with a clear message on bad arguments", async () => {
+    it("must exit 2 with a clear message and the usage on bad arguments", async () => {
         await assert.rejects(
             smoke("--state-machine-arn", "nope", "--input", "{"),
             (error: { code?: number; stderr?: string }) => {
                 assert.equal(error.code, 2);
                 assert.equal(
                     error.stderr,
-                    '--state-machine-arn must be a state machine ARN (the stack output stateMachineArn) (got "nope").\n--input must be JSON (got "{").\n',
+                    `--state-machine-arn must be a state machine ARN (the stack output stateMachineArn) (got "nope").\n--input must be JSON (got "{").\n\n${SMOKE_USAGE}\n`,
                 );
                 return true;
             },
@@ -155,6 +156,7 @@ describe("local harness: command line", () => {
             scenario: "approve",
             input: undefined,
             timeoutSeconds: undefined,
+            stack: "dev",
             json: false,
             serve: false,
         });
@@ -162,11 +164,22 @@ describe("local harness: command line", () => {
 
     it("must read every flag", () => {
         assert.deepEqual(
-            parseCli(["--scenario", "timeout", "--input", '{"a":1}', "--timeout-seconds", "5", "--json"]),
+            parseCli([
+                "--scenario",
+                "timeout",
+                "--input",
+                '{"a":1}',
+                "--timeout-seconds",
+                "5",
+                "--stack",
+                "prod",
+                "--json",
+            ]),
             {
                 scenario: "timeout",
                 input: { a: 1 },
                 timeoutSeconds: 5,
+                stack: "prod",
                 json: true,
                 serve: false,
             },
@@ -178,11 +191,14 @@ describe("local harness: command line", () => {
         [["--input", "{order: 1}"], "--input must be JSON, such as '{\"order\": 42}'"],
         [["--timeout-seconds", "0"], '--timeout-seconds must be an integer from 1 to 3600 (got "0").'],
         [["--verbose"], "Unknown option '--verbose'"],
+        [["--stack", "../dev"], '--stack must name a stack, such as dev or prod (got "../dev").'],
+        [["--stack", "staging"], "--stack staging: there is no Pulumi.staging.yaml."],
     ] as const) {
         it(`must refuse ${args.join(" ")} with a clear message`, () => {
             assert.throws(
                 () => parseCli(args),
-                (error: unknown) => error instanceof Error && error.message.startsWith(message),
+                (error: unknown) =>
+                    error instanceof Error && error.name === "UsageError" && error.message.startsWith(message),
             );
         });
     }

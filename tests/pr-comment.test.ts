@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "../components/bundle";
-import { REPORT_MARKER, commentHeading, failureBody, readInvocation } from "../scripts/pr-comment";
+import { REPORT_MARKER, USAGE, commentHeading, failureBody, readInvocation } from "../scripts/pr-comment";
 
 const run = promisify(execFile);
 const SCRIPT = path.join(REPO_ROOT, "build", "scripts", "pr-comment.js");
@@ -183,14 +183,14 @@ describe("pull request comment after a failed preview", function () {
         );
     });
 
-    it("must list every missing argument and setting at once (exit 2)", async () => {
+    it("must list every missing argument and setting at once, then the usage (exit 2)", async () => {
         await assert.rejects(
             run(process.execPath, [SCRIPT], { env: { PATH: process.env["PATH"] } }),
             (error: { code: number; stderr: string }) => {
                 assert.equal(error.code, 2);
                 assert.equal(
                     error.stderr,
-                    "--stack is required.\n--run-url is required.\nGITHUB_TOKEN is required.\nGITHUB_REPOSITORY is required.\nGITHUB_EVENT_PATH is required.\n",
+                    `--stack is required.\n--run-url is required.\nGITHUB_TOKEN is required.\nGITHUB_REPOSITORY is required.\nGITHUB_EVENT_PATH is required.\n\n${USAGE}\n`,
                 );
                 return true;
             },

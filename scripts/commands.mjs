@@ -1,0 +1,240 @@
+// The npm scripts that run in stages, each one entry so that --help reaches it before anything runs:
+//
+//   node scripts/commands.mjs build|start|bench|preview|deploy|check-config [args]  (package.json's scripts)
+//
+// `--help` or `-h` (before any `--`) prints the command's usage on stdout and exits 0: nothing is built
+// or run. Otherwise the build runs stage by stage, saying so on stderr (`build: type-checking…`), then
+// the command itself. Only the command's result goes to stdout: the build's output goes to stderr when
+// it is a step of another command, so `npm start --silent -- --json` prints one JSON document.
+// A stage that fails stops the chain (exit 1); the command's own exit code is the chain's.
+//
+// Plain JavaScript: it runs before tsc has compiled anything. The usages of start and preview/deploy are
+// those of local/cli.ts, scripts/pulumi.ts and scripts/check-config.ts (tests/commands.test.ts checks
+// they are the same).
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { constants } from "node:os";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const TSC = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+
+/** local/cli.ts's SCENARIOS, name → about. */
+const SCENARIOS = {
+    approve: "the worker approves: SendTaskSuccess → Notify Success → SUCCEEDED",
+    reject: "the worker rejects: SendTaskFailure (Callback.Rejected) → Notify Failure → FAILED",
+    timeout: "no worker answers: States.Timeout → Notify Failure → FAILED",
+    poison: "the message has no task token: redelivered, moved to the DLQ after maxReceiveCount receives; the execution times out",
+};
+
+const HELP = "  -h, --help    print this usage";
+
+const PULUMI_USAGE = `Usage: npm run preview -- --stack NAME [--policy-pack-config FILE] [-- extra pulumi args]
+       npm run deploy -- --stack NAME [--policy-pack-config FILE] [-- extra pulumi args]
+Builds, then runs \`pulumi preview --diff\` (preview) or \`pulumi up\` (deploy) on a stack with the
+policy pack in policy/. Needs the Pulumi CLI (exit 127 without it); exits with its code, 2 on bad
+arguments. (Without the build: node build/scripts/pulumi.js preview|deploy ...)
+Options:
+  --stack NAME                 the stack, configured by Pulumi.<NAME>.yaml (dev, prod)
+  --policy-pack-config FILE    the policy pack's configuration (see policy/config.example.json)
+  -- ARGS                      passed to pulumi as they are, such as -- --yes
+  -h, --help                   print this usage`;
+
+const USAGE = {
+    build: `Usage: npm run build
+Writes the README's TypeScript examples to tests/readme-examples/, type-checks and compiles everything
+with tsc to build/ (the Pulumi program is build/index.js), then bundles the worker to
+dist/callback-handler/ and the policy pack to policy/bin/index.js. The bundles are listed on stdout,
+each stage on stderr. Exit 1 when a stage fails.
+Options:
+${HELP}`,
+    start: `Usage: npm start -- [--scenario ${Object.keys(SCENARIOS).join("|")}] [--input JSON] [--timeout-seconds N] [--stack NAME] [--json]
+       npm start -- --serve [--stack NAME]
+Runs one execution of the callback flow offline (a local harness; production runs on AWS) and prints
+its trace. Exit 0 when the scenario ends as expected, 1 when it does not or the stack's configuration
+is invalid, 2 on bad flags.
+Scenarios:
+${Object.entries(SCENARIOS)
+    .map(([name, about]) => `  ${name.padEnd(8)} ${about}`)
+    .join("\n")}
+Options:
+  --scenario NAME        the scenario to run (default approve)
+  --input JSON           the execution input (default the scenario's)
+  --timeout-seconds N    re-render the definition with this taskTimeoutSeconds (1 to 3600) and no heartbeat
+  --stack NAME           the stack whose Pulumi.<NAME>.yaml configures the definition (default dev)
+  --json                 print one JSON report on stdout instead of the trace
+  --serve                keep the loopback Step Functions endpoint up for scripts/smoke.ts (Ctrl-C stops it)
+  -h, --help             print this usage`,
+    bench: `Usage: npm run bench
+Builds, then measures the worker beside the seed's handler and a naive bundle (build/bench/worker.js),
+then program evaluation per resource (build/bench/program.js). The tables go to stdout and
+build/bench-*.md, each stage to stderr. About a minute.
+Options:
+${HELP}`,
+    preview: PULUMI_USAGE,
+    deploy: PULUMI_USAGE,
+    "check-config": `Usage: npm run check-config -- --stack <name> [--file PATH] [--today YYYY-MM-DD]
+Checks Pulumi.<name>.yaml by the Pulumi CLI's config rules and the program's own, offline.
+  --stack NAME   the stack (dev, prod, or org/NAME); its file must exist
+  --file PATH    read the stack's configuration from PATH instead of Pulumi.<name>.yaml
+  --today DAY    judge Lambda runtime deprecation as of this day (default: today)
+Exit 0 valid, 1 with problems (listed on stderr), 2 bad usage.`,
+};
+
+const OWN_USAGE = `Usage: node scripts/commands.mjs ${Object.keys(USAGE).join("|")} [args]
+The package scripts that build first (npm run build, npm start, npm run bench, npm run preview,
+npm run deploy, npm run check-config). \`node scripts/commands.mjs COMMAND --help\` prints a command's usage.`;
+
+/** The child running now, to pass a SIGTERM on to. */
+let current;
+/** Whether Ctrl-C was pressed: the chain stops after the running stage. */
+let interrupted = false;
+
+/**
+ * Runs `node <args>` in the repository; resolves to its exit code (128 + the signal's number when a
+ * signal ended it). `stdout: "stderr"` sends what it prints on stdout to stderr.
+ */
+function node(args, { stdout = "inherit" } = {}) {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, args, {
+            cwd: ROOT,
+            stdio: ["inherit", stdout === "stderr" ? 2 : "inherit", "inherit"],
+        });
+        current = child;
+        child.once("error", reject);
+        child.once("exit", (code, signal) => {
+            current = undefined;
+            resolve(code ?? 128 + (constants.signals[signal] ?? 0));
+        });
+    });
+}
+
+class StageFailed extends Error {
+    constructor(message, code) {
+        super(message);
+        this.code = code;
+    }
+}
+
+async function stage(what, args, options) {
+    if (what !== undefined) {
+        console.error(`build: ${what}…`);
+    }
+    const code = await node(args, options);
+    if (interrupted) {
+        throw new StageFailed("build: interrupted.", 130);
+    }
+    if (code !== 0) {
+        throw new StageFailed(`build: ${what ?? "bundling"} failed (exit ${code}).`, 1);
+    }
+}
+
+/** The build's stages; `asStep`: as a step of another command, everything it prints goes to stderr. */
+async function build({ asStep }) {
+    const started = performance.now();
+    await stage("writing the README's TypeScript examples to tests/readme-examples/", [
+        path.join(ROOT, "scripts", "readme-examples.mjs"),
+    ]);
+    // tsc reports type errors on stdout: they are not the build's result.
+    await stage("type-checking and compiling to build/ (tsc)", [TSC, "-p", "."], { stdout: "stderr" });
+    // build.js says what it bundles (on stderr) and lists the files (on stdout, its result).
+    await stage(undefined, [path.join(ROOT, "build", "scripts", "build.js")], {
+        stdout: asStep ? "stderr" : "inherit",
+    });
+    console.error(`build: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function asksForHelp(args) {
+    const separator = args.indexOf("--");
+    return (separator >= 0 ? args.slice(0, separator) : args).some((arg) => arg === "--help" || arg === "-h");
+}
+
+/** Refuses any argument but --help (build and bench take none). */
+function noArguments(command, args) {
+    try {
+        parseArgs({ args, options: { help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false });
+    } catch (error) {
+        console.error(`${error.message}\n\n${USAGE[command]}`);
+        return false;
+    }
+    return true;
+}
+
+async function main([command, ...args]) {
+    if (command === "--help" || command === "-h") {
+        console.log(OWN_USAGE);
+        return 0;
+    }
+    if (!Object.hasOwn(USAGE, command ?? "")) {
+        console.error(`Unknown command ${JSON.stringify(command)}.\n\n${OWN_USAGE}`);
+        return 2;
+    }
+    if (asksForHelp(args)) {
+        console.log(USAGE[command]);
+        return 0;
+    }
+    if ((command === "build" || command === "bench") && !noArguments(command, args)) {
+        return 2;
+    }
+    try {
+        if (command === "check-config") {
+            // Only the compiled program is needed, not the bundles.
+            await stage("type-checking and compiling to build/ (tsc)", [TSC, "-p", "."], { stdout: "stderr" });
+        } else {
+            await build({ asStep: command !== "build" });
+        }
+    } catch (error) {
+        if (error instanceof StageFailed) {
+            console.error(error.message);
+            return error.code;
+        }
+        throw error;
+    }
+    switch (command) {
+        case "build":
+            return 0;
+        case "start":
+            return node([path.join(ROOT, "build", "local", "cli.js"), ...args]);
+        case "check-config":
+            return node([path.join(ROOT, "build", "scripts", "check-config.js"), ...args]);
+        case "bench":
+            for (const half of ["worker.js", "program.js"]) {
+                const code = await node([path.join(ROOT, "build", "bench", half)]);
+                if (code !== 0 || interrupted) {
+                    return code;
+                }
+            }
+            return 0;
+        default:
+            return node([path.join(ROOT, "build", "scripts", "pulumi.js"), command, ...args]);
+    }
+}
+
+// Ctrl-C reaches every process of the terminal's group: the running stage handles it (npm start --serve
+// stops its endpoint), and this process waits for it to end, then stops. A SIGTERM sent to this process
+// alone is passed on.
+process.on("SIGINT", () => {
+    interrupted = true;
+    if (current === undefined) {
+        process.exit(130);
+    }
+});
+process.on("SIGTERM", () => {
+    if (current === undefined) {
+        process.exit(143);
+    }
+    current.kill("SIGTERM");
+});
+
+main(process.argv.slice(2)).then(
+    (code) => {
+        process.exitCode = code;
+    },
+    (error) => {
+        console.error(error);
+        process.exitCode = 1;
+    },
+);
