@@ -3,6 +3,8 @@
  * @action-validator/core (WASM), then against this repository (stacks, regions, scripts, versions) and
  * the rules of a safe pipeline (pinned actions, least permissions, no expressions in shell scripts,
  * one deploy per stack at a time, prod after dev behind its environment, a smoke test after each deploy).
+ * "Pipeline trust" checks who gets which credential against the policies under docs/ and README's trust
+ * table (tests/harness/pipeline-trust.ts), and feeds each check a broken copy to see it refuse.
  */
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
@@ -15,35 +17,32 @@ import { validateAction, validateWorkflow, type ValidationError } from "@action-
 import { parse } from "yaml";
 import { REPO_ROOT } from "../components/bundle";
 import { POLICY_PACK_DIR } from "../scripts/pulumi";
-
-type Mapping = Record<string, unknown>;
+import {
+    BACKEND_NON_READ_ALLOWED,
+    deployProblems,
+    environmentSubject,
+    isReviewed,
+    markdownTable,
+    NON_READ_ALLOWED,
+    policyActions,
+    previewEnvironment,
+    pullRequestProblems,
+    pulumiPolicyProblems,
+    readOnlyPolicyProblems,
+    STACK_ACTION,
+    stackStep,
+    TEAM_TOKEN,
+    trustPolicySubject,
+    trustTableProblems,
+    type Job,
+    type Mapping,
+    type PolicyDocument,
+    type PulumiOidcPolicy,
+    type Step,
+    type Workflow,
+} from "./harness/pipeline-trust";
 
 const run = promisify(execFile);
-
-interface Step {
-    readonly id?: string;
-    readonly name?: string;
-    readonly uses?: string;
-    readonly run?: string;
-    readonly with?: Mapping;
-    readonly env?: Mapping;
-}
-
-interface Job {
-    readonly needs?: string | string[];
-    readonly if?: string;
-    readonly environment?: string;
-    readonly permissions?: Mapping;
-    readonly concurrency?: { group: string; "cancel-in-progress": boolean };
-    readonly strategy?: { matrix: { include: Mapping[] } };
-    readonly steps: Step[];
-}
-
-interface Workflow {
-    readonly on: Mapping;
-    readonly permissions?: Mapping;
-    readonly jobs: Record<string, Job>;
-}
 
 interface CompositeAction {
     readonly inputs: Record<string, { required?: boolean; default?: string }>;
@@ -53,7 +52,7 @@ interface CompositeAction {
 
 const WORKFLOW_DIR = path.join(REPO_ROOT, ".github", "workflows");
 const ACTION_DIR = path.join(REPO_ROOT, ".github", "actions");
-const STACK_ACTION = "./.github/actions/pulumi-stack";
+const IAM_DIR = path.join(REPO_ROOT, "docs", "iam");
 
 /**
  * The inputs each third-party action declares, by major version, from its action.yml. A `with:` key
@@ -364,32 +363,32 @@ describe("GitHub workflows", () => {
         }
     });
 
-    it("must preview every committed stack in pull requests, in its own region, after the tests", () => {
+    it("must preview every committed stack in pull requests, one job each, in its own region, after the tests", () => {
         const stacks = stackRegions();
         assert.deepEqual([...stacks.keys()].sort(), ["dev", "prod"]);
         const workflow = workflows.get("pull-request.yml");
         assert.ok(workflow);
         assert.deepEqual(Object.keys(workflow.on), ["pull_request"]);
         const jobs = stackJobs(workflow);
-        assert.equal(jobs.length, 1);
-        const [, job, step] = jobs[0] ?? [];
-        assert.ok(job && step);
-        assert.equal(job.needs, "test");
-        assert.equal(step.with?.command, "preview");
-        assert.equal(step.with?.stack, "${{ matrix.stack }}");
-        assert.equal(step.with?.["aws-region"], "${{ matrix.region }}");
-        assert.equal(step.with?.["aws-role-arn"], "${{ vars[matrix.role] }}");
-        const matrix = job.strategy?.matrix.include ?? [];
         assert.deepEqual(
-            matrix.map((entry) => [entry.stack, entry.region, entry.role]).sort(),
-            [...stacks].map(([stack, region]) => [stack, region, `AWS_PREVIEW_ROLE_ARN_${stack.toUpperCase()}`]).sort(),
+            jobs.map(([name]) => name).sort(),
+            [...stacks.keys()].map((stack) => `preview-${stack}`).sort(),
         );
-        assert.deepEqual(job.concurrency, {
-            group: "preview-${{ matrix.stack }}-${{ github.event.pull_request.number }}",
-            "cancel-in-progress": true,
-        });
-        // Forks and Dependabot get no OIDC token: their previews would fail on credentials, not on the change.
-        assert.match(job.if ?? "", /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+        for (const [name, job, step] of jobs) {
+            const stack = String(step.with?.stack);
+            assert.equal(name, `preview-${stack}`);
+            assert.equal(job.needs, "test");
+            assert.equal(step.with?.command, "preview");
+            assert.equal(step.with?.["aws-region"], stacks.get(stack), `${name}: region of Pulumi.${stack}.yaml`);
+            assert.equal(step.with?.["comment-on-pr"], true);
+            assert.deepEqual(job.concurrency, {
+                group: `preview-${stack}-\${{ github.event.pull_request.number }}`,
+                "cancel-in-progress": true,
+            });
+            // Forks and Dependabot get no OIDC token: their previews would fail on credentials, not on the change.
+            assert.match(job.if ?? "", /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+            assert.match(job.if ?? "", /github\.actor != 'dependabot\[bot\]'/);
+        }
     });
 
     it("must deploy dev, smoke-test it, then prod behind its environment, one deploy per stack at a time", () => {
@@ -491,5 +490,255 @@ describe("GitHub workflows", () => {
         for (const name of names) {
             assert.ok(readme.includes(`\`${name}\``), `README must document ${name}`);
         }
+    });
+});
+
+/** A deep copy of a parsed file, to break in a mutation check. */
+function copy<T>(value: T): T {
+    return structuredClone(value);
+}
+
+function readJson<T>(file: string): T {
+    return JSON.parse(read(file)) as T;
+}
+
+describe("Pipeline trust (who can read and change what)", () => {
+    const stacks = [...stackRegions().keys()];
+    const pullRequest = workflows.get("pull-request.yml");
+    const deploy = workflows.get("deploy.yml");
+    assert.ok(pullRequest && deploy);
+    const previewPolicy = readJson<PolicyDocument>(path.join(IAM_DIR, "preview-role-policy.json"));
+    const backendPolicy = readJson<PolicyDocument>(path.join(IAM_DIR, "preview-backend-policy.json"));
+    const pulumiPolicies = readJson<{ policies: PulumiOidcPolicy[] }>(
+        path.join(REPO_ROOT, "docs", "pulumi", "oidc-issuer-policies.json"),
+    ).policies;
+    const readme = read(path.join(REPO_ROOT, "README.md"));
+    const trustRows = markdownTable(readme, "### Who can read and change what");
+
+    it("must preview each stack in its own environment, prod's reviewed, with read-only team tokens", () => {
+        assert.deepEqual(pullRequestProblems(pullRequest, stacks), []);
+        for (const stack of stacks) {
+            const job: Job | undefined = pullRequest.jobs[`preview-${stack}`];
+            assert.ok(job, `preview-${stack}`);
+            assert.equal(job.environment, previewEnvironment(stack));
+            assert.equal(isReviewed(job.environment), stack !== "dev", `${stack}: reviewed unless dev`);
+            assert.equal(stackStep(job)?.with?.["pulumi-token-type"], TEAM_TOKEN);
+        }
+    });
+
+    it("must refuse a pull-request workflow that leaks a credential (mutation checks)", () => {
+        const broken = (change: (workflow: { -readonly [K in keyof Workflow]: Workflow[K] }) => void) => {
+            const mutant = copy(pullRequest);
+            change(mutant);
+            return pullRequestProblems(mutant, stacks);
+        };
+        const job = (workflow: Workflow, name: string) => workflow.jobs[name] as { -readonly [K in keyof Job]: Job[K] };
+        const stepWith = (workflow: Workflow, name: string) => stackStep(job(workflow, name))?.with ?? {};
+        // prod's preview outside its reviewed environment, or in the deploy environment
+        assert.notDeepEqual(
+            broken((w) => delete job(w, "preview-prod").environment),
+            [],
+        );
+        assert.notDeepEqual(
+            broken((w) => (job(w, "preview-prod").environment = "prod")),
+            [],
+        );
+        // an organisation token, the stored (organisation) token, a deploy role
+        assert.notDeepEqual(
+            broken(
+                (w) =>
+                    (stepWith(w, "preview-dev")["pulumi-token-type"] =
+                        "urn:pulumi:token-type:access_token:organization"),
+            ),
+            [],
+        );
+        assert.notDeepEqual(
+            broken((w) => (stepWith(w, "preview-dev")["pulumi-access-token"] = "${{ secrets.PULUMI_ACCESS_TOKEN }}")),
+            [],
+        );
+        assert.notDeepEqual(
+            broken((w) => (stepWith(w, "preview-prod")["aws-role-arn"] = "${{ vars.AWS_DEPLOY_ROLE_ARN }}")),
+            [],
+        );
+        // dev's preview given prod's role, passphrase or team
+        for (const [key, value] of [
+            ["aws-role-arn", "${{ vars.AWS_PREVIEW_ROLE_ARN_PROD }}"],
+            ["pulumi-config-passphrase", "${{ secrets.PULUMI_CONFIG_PASSPHRASE_PROD }}"],
+            ["pulumi-token-scope", "team:${{ vars.PULUMI_PREVIEW_TEAM_PROD }}"],
+        ]) {
+            assert.notDeepEqual(
+                broken((w) => (stepWith(w, "preview-dev")[key ?? ""] = value)),
+                [],
+                `${key} of prod in dev's preview`,
+            );
+        }
+        // the test job given an OIDC token or a secret; a pull_request_target trigger
+        assert.notDeepEqual(
+            broken((w) => (job(w, "test").permissions = { contents: "read", "id-token": "write" })),
+            [],
+        );
+        assert.notDeepEqual(
+            broken((w) =>
+                job(w, "test").steps.push({ run: "true", env: { P: "${{ secrets.PULUMI_CONFIG_PASSPHRASE_DEV }}" } }),
+            ),
+            [],
+        );
+        assert.notDeepEqual(
+            broken((w) => (w.on = { pull_request_target: null })),
+            [],
+        );
+    });
+
+    it("must deploy each stack with its own environment's credentials and team only", () => {
+        assert.deepEqual(deployProblems(deploy, stacks), []);
+        const mutant = copy(deploy);
+        const dev = stackStep(mutant.jobs["dev"] as Job);
+        assert.ok(dev?.with);
+        dev.with["pulumi-config-passphrase"] = "${{ secrets.PULUMI_CONFIG_PASSPHRASE_PROD }}";
+        assert.notDeepEqual(deployProblems(mutant, stacks), []);
+        const prodTeam = copy(deploy);
+        const devStep = stackStep(prodTeam.jobs["dev"] as Job);
+        assert.ok(devStep?.with);
+        devStep.with["pulumi-token-scope"] = "team:${{ vars.PULUMI_DEPLOY_TEAM_PROD }}";
+        assert.notDeepEqual(deployProblems(prodTeam, stacks), []);
+    });
+
+    it("must keep the preview role read-only: Get/List/Describe or a documented few, no wildcard", () => {
+        assert.deepEqual(readOnlyPolicyProblems(previewPolicy, NON_READ_ALLOWED), []);
+        assert.deepEqual(
+            readOnlyPolicyProblems(backendPolicy, { ...NON_READ_ALLOWED, ...BACKEND_NON_READ_ALLOWED }),
+            [],
+        );
+        // The backend's decrypt is not allowed in the role policy itself.
+        assert.ok(!policyActions(previewPolicy).includes("kms:Decrypt"));
+        const add = (action: string) => {
+            const mutant = copy(previewPolicy);
+            mutant.Statement.push({ Effect: "Allow", Action: [action], Resource: "*" });
+            return readOnlyPolicyProblems(mutant, NON_READ_ALLOWED);
+        };
+        for (const action of [
+            "*",
+            "sqs:*",
+            "sqs:Get*",
+            "sqs:SendMessage",
+            "iam:PassRole",
+            "kms:Decrypt",
+            "s3:PutObject",
+        ]) {
+            assert.notDeepEqual(add(action), [], action);
+        }
+        const notAction = copy(previewPolicy);
+        notAction.Statement.push({ Effect: "Allow", NotAction: ["iam:*"], Resource: "*" });
+        assert.notDeepEqual(readOnlyPolicyProblems(notAction, NON_READ_ALLOWED), []);
+    });
+
+    it("must list every preview action in docs/pipeline.md with its evidence, and no other", () => {
+        const rows = markdownTable(read(path.join(REPO_ROOT, "docs", "pipeline.md")), "## Preview role actions");
+        const documented = rows.map((row) => (row["action"] ?? "").replace(/`/g, ""));
+        assert.deepEqual(
+            [...documented].sort(),
+            [...policyActions(previewPolicy), ...policyActions(backendPolicy)].sort(),
+        );
+        for (const row of rows) {
+            assert.match(
+                row["evidence"] ?? "",
+                /^(source|AWS docs|Pulumi docs|inferred)\b/,
+                `${row["action"]}: evidence`,
+            );
+        }
+        // Every AWS resource type the component creates has its reads listed (a new one fails here).
+        const component = read(path.join(REPO_ROOT, "components", "callback-workflow.ts"));
+        const modules = [...component.matchAll(/import \* as (\w+) from "@pulumi\/aws\/\w+";/g)].map((m) => capture(m));
+        const created = new Set(
+            [...component.matchAll(/new (\w+)\.([A-Z]\w+)\(/g)]
+                .filter((match) => modules.includes(capture(match)))
+                .map((match) => `${capture(match)}.${capture(match, 2)}`),
+        );
+        assert.ok(created.size >= 14, [...created].join(", "));
+        const covered = rows.map((row) => row["for"] ?? "").join(" ");
+        for (const type of created) {
+            assert.ok(covered.includes(`\`${type}\``), `docs/pipeline.md: no preview action covers ${type}`);
+        }
+    });
+
+    it("must trust, in each role, the OIDC subject of the environment its job runs in", () => {
+        const expected = new Map<string, string>();
+        for (const [name, job, step] of stackJobs(pullRequest)) {
+            assert.ok(job.environment, name);
+            expected.set(`preview-role-trust-${String(step.with?.stack)}.json`, environmentSubject(job.environment));
+        }
+        for (const [name, job, step] of stackJobs(deploy)) {
+            assert.ok(job.environment, name);
+            expected.set(`deploy-role-trust-${String(step.with?.stack)}.json`, environmentSubject(job.environment));
+        }
+        const files = readdirSync(IAM_DIR).filter((file) => /-trust-/.test(file));
+        assert.deepEqual(files.sort(), [...expected.keys()].sort(), "one trust policy per role a job assumes");
+        for (const [file, subject] of expected) {
+            const result = trustPolicySubject(readJson<PolicyDocument>(path.join(IAM_DIR, file)));
+            assert.deepEqual(result.problems, [], file);
+            assert.equal(result.subject, subject, file);
+        }
+        // Mutations: the pull_request subject (any PR job of the repository), a wildcard, StringLike.
+        const prod = readJson<PolicyDocument>(path.join(IAM_DIR, "preview-role-trust-prod.json"));
+        const withSubject = (operator: string, subject: string) => {
+            const mutant = copy(prod);
+            const [statement] = mutant.Statement;
+            assert.ok(statement);
+            (statement as { Condition: unknown }).Condition = {
+                [operator]: {
+                    "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                    "token.actions.githubusercontent.com:sub": subject,
+                },
+            };
+            return trustPolicySubject(mutant);
+        };
+        assert.notEqual(
+            withSubject("StringEquals", "repo:<owner>/<repo>:pull_request").subject,
+            expected.get("preview-role-trust-prod.json"),
+        );
+        assert.notDeepEqual(withSubject("StringEquals", "repo:<owner>/<repo>:*").problems, []);
+        assert.notDeepEqual(withSubject("StringLike", "repo:<owner>/<repo>:environment:prod-preview").problems, []);
+    });
+
+    it("must let Pulumi Cloud give each environment one team's token, no preview a deploy team's", () => {
+        const previewEnvironments = stackJobs(pullRequest).map(([, job]) => job.environment ?? "");
+        const deployEnvironments = stackJobs(deploy).map(([, job]) => job.environment ?? "");
+        assert.deepEqual(pulumiPolicyProblems(pulumiPolicies, previewEnvironments, deployEnvironments), []);
+        const mutant = copy(pulumiPolicies);
+        mutant.push({
+            decision: "allow",
+            tokenType: "organization",
+            rules: { aud: "urn:pulumi:org:<org>", sub: "repo:<owner>/<repo>:*" },
+        });
+        assert.notDeepEqual(pulumiPolicyProblems(mutant, previewEnvironments, deployEnvironments), []);
+        const previewOrg = copy(pulumiPolicies);
+        previewOrg.push({
+            decision: "allow",
+            tokenType: "organization",
+            rules: { aud: "urn:pulumi:org:<org>", sub: environmentSubject("prod-preview") },
+        });
+        assert.notDeepEqual(pulumiPolicyProblems(previewOrg, previewEnvironments, deployEnvironments), []);
+        const sharedTeam = copy(pulumiPolicies).map((policy) =>
+            policy.rules["sub"] === environmentSubject("prod-preview")
+                ? { ...policy, teamName: "<prod-deploy-team>" }
+                : policy,
+        );
+        assert.notDeepEqual(pulumiPolicyProblems(sharedTeam, previewEnvironments, deployEnvironments), []);
+    });
+
+    it("README's trust table must say what the workflows do", () => {
+        assert.ok(trustRows.length >= 5, "README has the table under ### Who can read and change what");
+        assert.deepEqual(trustTableProblems(trustRows, workflows), []);
+        // Mutations: the YAML drops prod-preview's environment; the README claims a write token.
+        const mutant = new Map(workflows);
+        const pr = copy(pullRequest);
+        delete (pr.jobs["preview-prod"] as { environment?: string }).environment;
+        mutant.set("pull-request.yml", pr);
+        assert.notDeepEqual(trustTableProblems(trustRows, mutant), []);
+        const rows = trustRows.map((row) =>
+            row["job"] === "PR `preview-dev`" ? { ...row, "Pulumi token": "team, write" } : row,
+        );
+        assert.notDeepEqual(trustTableProblems(rows, workflows), []);
+        assert.notDeepEqual(trustTableProblems(trustRows.slice(1), workflows), []);
     });
 });
