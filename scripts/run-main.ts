@@ -89,6 +89,13 @@ export function reportError(
 }
 
 export function runMain(main: () => Promise<number>, options: RunOptions = {}): void {
+    // A reader that stops early (`npm start | head`) closes the pipe: stop quietly, as Unix tools do.
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code === "EPIPE") {
+            process.exit(process.exitCode ?? 0);
+        }
+        throw error;
+    });
     main().then(
         (code) => {
             process.exitCode = code;
