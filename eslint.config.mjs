@@ -11,7 +11,7 @@ export default tseslint.config(
             "node_modules/",
             "policy/node_modules/",
             "eslint.config.mjs",
-            "bench/seed-handler.cjs",
+            "bench/classic-handler.cjs",
             "scripts/readme-examples.mjs",
             "tests/readme-examples/",
         ],

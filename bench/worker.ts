@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (1 of 2): the worker beside the seed's approach and a naive bundle, measured in one run.
+ * `npm run bench` (1 of 2): the worker beside the classic example's approach (the aws-sdk v2 handler of the common public write-ups) and a naive bundle, measured in one run.
  *   - bundle bytes (and gzip);
  *   - cold init in a fresh process: median of COLD_RUNS, inside the import and for the whole process;
  *   - warm latency of a 1-record and a 10-record batch against the loopback fake Step Functions with
@@ -28,7 +28,7 @@ const LATENCY_MS = 20;
 const CHILD = path.join(__dirname, "child.js");
 
 export const USAGE = `Usage: node build/bench/worker.js
-The first half of \`npm run bench\` (after the build): the worker beside the seed's handler and a naive
+The first half of \`npm run bench\` (after the build): the worker beside the classic example's handler and a naive
 bundle: bundle size, cold init (${COLD_RUNS} fresh processes each) and warm batch latency (${BATCH_RUNS}
 1- and 10-record batches each, ${LATENCY_MS} ms per Step Functions call). The table goes to stdout and
 build/bench-worker.md; progress to stderr.
@@ -137,11 +137,11 @@ async function main(): Promise<number> {
         format: "cjs",
         logLevel: "silent",
     });
-    const seed = path.join(REPO_ROOT, "bench", "seed-handler.cjs");
+    const classic = path.join(REPO_ROOT, "bench", "classic-handler.cjs");
     const variants: Variant[] = [
         {
-            name: "seed (aws-sdk v2, sequential)",
-            file: seed,
+            name: "classic example (aws-sdk v2, sequential)",
+            file: classic,
             exportName: "lambda_handler",
             sizeNote: "handler only; SDK from node_modules",
         },
@@ -187,12 +187,12 @@ async function main(): Promise<number> {
                 `| ${r.variant.name} | ${kb(r.bytes)} (${kb(r.gzip)}) ${r.variant.sizeNote === "bundle" ? "" : `(${r.variant.sizeNote})`} | ${ms(r.importMs)} | ${ms(r.processMs)} | ${ms(r.one)} | ${ms(r.ten)} | ${(r.ten / r.one).toFixed(2)}× |`,
         ),
     ];
-    const [seedRow, naiveRow, ourRow] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+    const [classicRow, naiveRow, ourRow] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
     const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
     lines.push(
         "",
-        `cold init inside the import: ${ratio(ourRow.importMs, seedRow.importMs)} the seed's (target ≤ 0.35×), ${ratio(ourRow.importMs, naiveRow.importMs)} the naive bundle's (target ≤ 0.75×)`,
-        `10-record batch: ${ratio(ourRow.ten, ourRow.one)} one call (target ≤ 1.6×; the seed: ${ratio(seedRow.ten, seedRow.one)})`,
+        `cold init inside the import: ${ratio(ourRow.importMs, classicRow.importMs)} the classic example's (target ≤ 0.35×), ${ratio(ourRow.importMs, naiveRow.importMs)} the naive bundle's (target ≤ 0.75×)`,
+        `10-record batch: ${ratio(ourRow.ten, ourRow.one)} one call (target ≤ 1.6×; the classic example: ${ratio(classicRow.ten, classicRow.one)})`,
     );
     const report = lines.join("\n");
     console.log(report);
