@@ -19,7 +19,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderDefinition } from "./asl";
 import { BUNDLE_HANDLER, bundleWorkerOnce, type LambdaRuntime } from "./bundle";
 import { callbackDefinition } from "./definition";
-import { workerHeartbeatInterval } from "./limits";
+import { callTimeoutMsFor, workerHeartbeatInterval } from "./limits";
 import {
     assumeRolePolicy,
     denyInsecureTransport,
@@ -300,7 +300,10 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
                         POWERTOOLS_SERVICE_NAME: name,
                         POWERTOOLS_LOG_LEVEL: settings.workerLogLevel,
                         CALLBACK_CONCURRENCY: String(settings.workerConcurrency),
-                        CALLBACK_HEARTBEAT_SECONDS: String(workerHeartbeatInterval(settings.heartbeatSeconds)),
+                        CALLBACK_HEARTBEAT_SECONDS: String(
+                            workerHeartbeatInterval(settings.heartbeatSeconds, settings.workerTimeoutSeconds),
+                        ),
+                        CALLBACK_CALL_TIMEOUT_MS: String(callTimeoutMsFor(settings.workerTimeoutSeconds)),
                         CALLBACK_MAX_RECEIVE_COUNT: String(settings.maxReceiveCount),
                     },
                 },

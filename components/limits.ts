@@ -68,7 +68,37 @@ export const GUARDRAILS = {
     visibilityTimeoutMultiplier: 6,
     /** Records of one batch the worker processes at once. */
     workerConcurrency: { min: 1, max: 100 },
+    /**
+     * The worker's Lambda timeout. At least 3 s: the worker keeps the time of one Step Functions call and
+     * of returning its batch response in reserve (see {@link WORKER_TIMING}).
+     */
+    workerTimeoutSeconds: { min: 3, max: AWS_LIMITS.lambdaTimeoutSeconds.max },
 } as const;
+
+/**
+ * How the worker keeps to its invocation's deadline (`context.getRemainingTimeInMillis()`): every Step
+ * Functions call is bounded, no record or call starts when less than the start margin remains, and at
+ * the finish margin the worker stops waiting and returns, reporting every record it has not answered.
+ */
+export const WORKER_TIMING = {
+    /** Connecting to Step Functions, at most. */
+    connectionTimeoutMs: 1_000,
+    /** One attempt of a Step Functions call, at most (the SDK throws past it). */
+    callTimeoutMs: { min: 1_000, max: 5_000 },
+    /** Kept to return the batch response before Lambda stops the invocation. */
+    finishMarginMs: 500,
+} as const;
+
+/** The per-attempt call timeout for a worker of `workerTimeoutSeconds`: a quarter of it, 1 to 5 s. */
+export function callTimeoutMsFor(workerTimeoutSeconds: number): number {
+    const { min, max } = WORKER_TIMING.callTimeoutMs;
+    return Math.min(max, Math.max(min, Math.floor((workerTimeoutSeconds * 1000) / 4)));
+}
+
+/** No record or Step Functions call starts with less than this left: one call and the finish margin. */
+export function startMarginMs(callTimeoutMs: number): number {
+    return callTimeoutMs + WORKER_TIMING.finishMarginMs;
+}
 
 /** The visibility timeout of a work queue whose worker runs `workerTimeoutSeconds` after a batching window. */
 export function visibilityTimeoutFor(workerTimeoutSeconds: number, batchingWindowSeconds: number): number {
@@ -100,17 +130,20 @@ export const WORKER_LIMITS = {
     maxReceiveCount: { min: 0, max: AWS_LIMITS.sqsMaxReceiveCount.max },
     /** SDK attempts per call. */
     maxAttempts: { min: 1, max: 10 },
+    /** One attempt of a Step Functions call, in milliseconds. */
+    callTimeoutMs: WORKER_TIMING.callTimeoutMs,
 } as const satisfies Record<string, Range>;
 
 /**
  * The worker's heartbeat interval for a task's `HeartbeatSeconds`: a third of it (so two beats may be
- * lost), at most the longest Lambda invocation; 0 (off) without `HeartbeatSeconds`.
+ * lost), below the worker's Lambda timeout (so an invocation that runs long beats at least once); 0
+ * (off) without `HeartbeatSeconds`. The worker also beats as soon as it receives a message.
  */
-export function workerHeartbeatInterval(heartbeatSeconds: number | undefined): number {
+export function workerHeartbeatInterval(heartbeatSeconds: number | undefined, workerTimeoutSeconds: number): number {
     if (heartbeatSeconds === undefined) {
         return 0;
     }
-    return Math.min(WORKER_LIMITS.heartbeatIntervalSeconds.max, Math.max(1, Math.floor(heartbeatSeconds / 3)));
+    return Math.max(1, Math.min(Math.floor(heartbeatSeconds / 3), workerTimeoutSeconds - 1));
 }
 
 /**

@@ -36,7 +36,7 @@ export const INTEGER_ARGS = {
     taskTimeoutSeconds: { default: 3600, ...AWS_LIMITS.stepFunctionsTaskTimeoutSeconds },
     heartbeatSeconds: { default: undefined, min: 3, max: AWS_LIMITS.stepFunctionsTaskTimeoutSeconds.max },
     maxReceiveCount: { default: 5, ...GUARDRAILS.maxReceiveCount },
-    workerTimeoutSeconds: { default: 30, ...AWS_LIMITS.lambdaTimeoutSeconds },
+    workerTimeoutSeconds: { default: 30, ...GUARDRAILS.workerTimeoutSeconds },
     workerMemoryMb: { default: 256, ...AWS_LIMITS.lambdaMemoryMb },
     workerConcurrency: { default: 10, ...GUARDRAILS.workerConcurrency },
     batchSize: { default: 10, ...AWS_LIMITS.sqsBatchSize },

@@ -67,10 +67,29 @@ export class LambdaProcess {
         return lambda;
     }
 
-    public async invoke(event: SQSEvent): Promise<InvokeResult> {
-        this.child.send({ event });
-        const [reply] = (await once(this.child, "message")) as [InvokeResult];
-        return reply;
+    /**
+     * Invokes the handler with `event`; its context's `getRemainingTimeInMillis()` counts down from
+     * `timeoutMs` (the function's timeout; default 30 s). As Lambda does, an invocation still running at
+     * its timeout is stopped: the process is killed and the result is the runtime's timeout error.
+     */
+    public async invoke(event: SQSEvent, options: { readonly timeoutMs?: number } = {}): Promise<InvokeResult> {
+        const timeoutMs = options.timeoutMs ?? 30_000;
+        this.child.send({ event, timeoutMs });
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<InvokeResult>((resolve) => {
+            timer = setTimeout(() => {
+                this.child.kill("SIGKILL");
+                resolve({
+                    ok: false,
+                    error: { name: "Sandbox.Timedout", message: `Task timed out after ${timeoutMs / 1000} seconds` },
+                });
+            }, timeoutMs);
+        });
+        try {
+            return await Promise.race([once(this.child, "message").then(([reply]) => reply as InvokeResult), timedOut]);
+        } finally {
+            clearTimeout(timer);
+        }
     }
 
     /** The JSON log entries written so far. */

@@ -26,8 +26,8 @@ async function main(): Promise<void> {
         });
         return;
     }
-    process.on("message", (message: { event: unknown }) => {
-        const deadline = Date.now() + 30_000;
+    process.on("message", (message: { event: unknown; timeoutMs?: number }) => {
+        const deadline = Date.now() + (message.timeoutMs ?? 30_000);
         const context = {
             awsRequestId: randomUUID(),
             functionName: "callback-worker",

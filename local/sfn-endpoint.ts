@@ -5,7 +5,7 @@
  * SigV4-signed; errors as HTTP 4xx/5xx with `{"__type": "...#Code", "message": ...}`.
  *
  * Point a real SDK client at it with `AWS_ENDPOINT_URL_SFN`. Each call is recorded; a responder decides
- * the reply (default: `{}` with 200), can add latency, or drop the connection.
+ * the reply (default: `{}` with 200), can add latency, drop the connection, or never answer.
  */
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -22,7 +22,10 @@ export interface SfnCall {
 
 /** What the endpoint does with one call. */
 export type Reply =
-    { readonly status: number; readonly body: unknown; readonly delayMs?: number } | { readonly drop: true };
+    | { readonly status: number; readonly body: unknown; readonly delayMs?: number }
+    | { readonly drop: true }
+    /** A black hole: the request is read and never answered, the connection kept open. */
+    | { readonly hang: true };
 
 export type Responder = (call: SfnCall) => Reply | undefined;
 
@@ -139,6 +142,9 @@ export class FakeStepFunctions {
         const call: SfnCall = { operation: target.slice(17), body, headers: req.headers, index: this.calls.length };
         this.calls.push(call);
         const reply = this.responder(call) ?? { status: 200, body: {} };
+        if ("hang" in reply) {
+            return; // the socket stays open until the client gives up or the endpoint closes
+        }
         const delay = this.latencyMs + ("delayMs" in reply ? (reply.delayMs ?? 0) : 0);
         if (delay > 0) {
             await new Promise((resolve) => setTimeout(resolve, delay));

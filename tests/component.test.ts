@@ -156,7 +156,7 @@ describe("CallbackWorkflow on the mocked runtime", function () {
 
     describe("visibility timeout for other worker timeouts and batching windows", () => {
         for (const [workerTimeoutSeconds, batchingWindowSeconds] of [
-            [1, 0],
+            [3, 0],
             [30, 5],
             [300, 60],
             [900, 300],
@@ -238,7 +238,9 @@ describe("CallbackWorkflow on the mocked runtime", function () {
                 POWERTOOLS_SERVICE_NAME: "callback",
                 POWERTOOLS_LOG_LEVEL: "DEBUG",
                 CALLBACK_CONCURRENCY: "10",
-                CALLBACK_HEARTBEAT_SECONDS: "100",
+                // A third of dev's 300 s heartbeat, below the 30 s Lambda timeout: 29 s.
+                CALLBACK_HEARTBEAT_SECONDS: "29",
+                CALLBACK_CALL_TIMEOUT_MS: "5000",
                 CALLBACK_MAX_RECEIVE_COUNT: "5",
             });
         });

@@ -29,12 +29,12 @@ describe("stack configuration", function () {
         [
             "a number that is not an integer",
             { workerTimeoutSeconds: "2.5" },
-            `${PROJECT}:workerTimeoutSeconds must be an integer from 1 to 900 (got "2.5").`,
+            `${PROJECT}:workerTimeoutSeconds must be an integer from 3 to 900 (got "2.5").`,
         ],
         [
             "a number out of range",
             { workerTimeoutSeconds: "1000" },
-            `${PROJECT}:workerTimeoutSeconds must be an integer from 1 to 900 (got 1000).`,
+            `${PROJECT}:workerTimeoutSeconds must be an integer from 3 to 900 (got 1000).`,
         ],
         [
             "text for a number",
@@ -132,7 +132,7 @@ describe("stack configuration", function () {
                 'Invalid configuration for stack "bad":',
                 `- ${PROJECT}:alarms must be true or false (got "maybe").`,
                 `- ${PROJECT}:typo is not a setting of this program; the settings are: ${CONFIG_KEYS.join(", ")}.`,
-                `- ${PROJECT}:workerTimeoutSeconds must be an integer from 1 to 900 (got 0).`,
+                `- ${PROJECT}:workerTimeoutSeconds must be an integer from 3 to 900 (got 0).`,
             ].join("\n"),
         );
     });

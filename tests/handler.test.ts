@@ -20,6 +20,7 @@ import {
     type JsonValue,
     type WorkerSettings,
 } from "../handlers/callback";
+import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { captureLogs } from "./fixtures/logs";
 import { sqsEvent, sqsRecord, tokenOf } from "./fixtures/records";
 
@@ -129,7 +130,7 @@ describe("callback worker (unit, mocked SDK)", () => {
         });
     });
 
-    for (const name of ["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]) {
+    for (const name of ["TaskTimedOut", "TaskDoesNotExist"]) {
         it(`must treat ${name} from Step Functions as a task already over: record done`, async () => {
             sfn.on(SendTaskSuccessCommand).rejects(serviceError(name));
             const record = sqsRecord({ messageId: "late" });
@@ -140,6 +141,107 @@ describe("callback worker (unit, mocked SDK)", () => {
             assert.equal(entry?.["level"], "WARN");
         });
     }
+
+    it("must report an InvalidToken at ERROR with its likely cause, and leave the message for the DLQ", async () => {
+        sfn.on(SendTaskSuccessCommand).rejects(serviceError("InvalidToken"));
+        const record = sqsRecord({ messageId: "bad-token" });
+        const ok = sqsRecord();
+        sfn.on(SendTaskSuccessCommand, { taskToken: tokenOf(ok) }).resolves({});
+        const { result, logs } = await captureLogs(() => handlerWith(defaultProcessor)(sqsEvent(record, ok)));
+        assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "bad-token" }] });
+        const entry = logs.entries.find((e) => e["errorName"] === "InvalidToken" && e["level"] === "ERROR");
+        assert.match(String(entry?.["message"]), /does not pass \$\$\.Task\.Token/);
+    });
+
+    for (const name of ["InvalidOutput", "ValidationException"]) {
+        it(`must fail the task when Step Functions refuses the output with ${name}, not retry it forever`, async () => {
+            sfn.on(SendTaskSuccessCommand).rejects(serviceError(name));
+            const record = sqsRecord({ messageId: "refused" });
+            const { result, logs } = await captureLogs(() => handlerWith(defaultProcessor)(sqsEvent(record)));
+            assert.deepEqual(result, { batchItemFailures: [] });
+            const failure = sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+            assert.equal(failure?.error, WORKER_ERRORS.outputRejected);
+            assert.match(failure?.cause ?? "", new RegExp(`^Step Functions refused the processor's output: ${name}: `));
+            assert.ok(logs.entries.some((e) => e["level"] === "WARN" && e["message"] === "Task failed by the worker"));
+        });
+    }
+
+    it("must report the record and log at ERROR when the fallback failure is refused too", async () => {
+        const record = sqsRecord({ messageId: "stuck" });
+        const other = sqsRecord({ messageId: "other" });
+        sfn.on(SendTaskSuccessCommand, { taskToken: tokenOf(record) }).rejects(serviceError("InvalidOutput"));
+        sfn.on(SendTaskFailureCommand).rejects(serviceError("ServiceUnavailable", "server"));
+        const { result, logs } = await captureLogs(() =>
+            handlerWith(defaultProcessor, { maxAttempts: 1 })(sqsEvent(record, other)),
+        );
+        assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "stuck" }] });
+        assert.ok(logs.entries.some((e) => e["level"] === "ERROR" && e["messageId"] === "stuck"));
+    });
+
+    it("must say on the last receive that the message moves to the DLQ, and carry the receive count", async () => {
+        sfn.on(SendTaskSuccessCommand).rejects(serviceError("AccessDeniedException"));
+        const record = sqsRecord({ messageId: "last", receiveCount: 5 });
+        const { logs } = await captureLogs(() =>
+            handlerWith(defaultProcessor, { maxReceiveCount: 5 })(sqsEvent(record)).catch(() => undefined),
+        );
+        const entry = logs.entries.find((e) => e["messageId"] === "last" && e["level"] === "ERROR");
+        assert.equal(entry?.["message"], "Could not answer the task token; moving to the dead-letter queue");
+        assert.equal(entry?.["receiveCount"], 5);
+        const poison = await captureLogs(() =>
+            handlerWith(defaultProcessor, { maxReceiveCount: 5 })(
+                sqsEvent(sqsRecord({ body: "{}", receiveCount: 2 })),
+            ).catch(() => undefined),
+        );
+        assert.equal(
+            poison.logs.entries.find((e) => e["level"] === "ERROR")?.["message"],
+            "Poison message: no task token to answer; it will be retried",
+        );
+    });
+
+    it("must fail the task on the last receive even when the processor throws something String() cannot print", async () => {
+        const record = sqsRecord({ receiveCount: 3 });
+        const handler = handlerWith(
+            () => {
+                throw Object.create(null) as unknown;
+            },
+            { maxReceiveCount: 3 },
+        );
+        const { result } = await captureLogs(() => handler(sqsEvent(record)));
+        assert.deepEqual(result, { batchItemFailures: [] });
+        const failure = sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+        assert.equal(failure?.error, WORKER_ERRORS.retriesExhausted);
+        assert.match(failure?.cause ?? "", /last error: object: \[object Object\]$/);
+    });
+
+    it("must redact the token from a failure's code as from its cause, URL-encoded too", async () => {
+        const record = sqsRecord({ token: `tok+en/with=chars${"x".repeat(40)}` });
+        const token = tokenOf(record);
+        const handler = handlerWith(() => {
+            throw new TaskFailedError(`E.${token}`, `see https://example.com/?t=${encodeURIComponent(token)}`);
+        });
+        await captureLogs(() => handler(sqsEvent(record)));
+        const failure = sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+        assert.ok(!(failure?.error ?? "").includes(token.slice(0, 20)), failure?.error);
+        assert.ok(!(failure?.cause ?? "").includes(encodeURIComponent(token).slice(0, 20)), failure?.cause);
+        assert.match(failure?.cause ?? "", /\?t=sha256:[0-9a-f]{12}$/);
+    });
+
+    it("must honour POWERTOOLS_SERVICE_NAME, so the logs of several workflows can be told apart", async () => {
+        const previous = process.env["POWERTOOLS_SERVICE_NAME"];
+        process.env["POWERTOOLS_SERVICE_NAME"] = "approvals";
+        try {
+            const handler = handlerWith(defaultProcessor);
+            const { logs } = await captureLogs(() => handler(sqsEvent(sqsRecord())));
+            assert.ok(logs.entries.length > 0);
+            assert.ok(logs.entries.every((e) => e["service"] === "approvals"));
+        } finally {
+            if (previous === undefined) {
+                delete process.env["POWERTOOLS_SERVICE_NAME"];
+            } else {
+                process.env["POWERTOOLS_SERVICE_NAME"] = previous;
+            }
+        }
+    });
 
     for (const [name, fault] of [
         ["ThrottlingException", "client"],
@@ -282,12 +384,63 @@ describe("callback worker (unit, mocked SDK)", () => {
             });
             assert.deepEqual(result, { batchItemFailures: [] });
             const beats = sfn.commandCalls(SendTaskHeartbeatCommand);
-            assert.equal(beats.length, 3);
+            assert.equal(beats.length, 4, "one on receive, then at 1, 2 and 3 s");
             assert.equal(beats[0]?.args[0].input.taskToken, tokenOf(record));
         });
 
-        it("must abort the processor and answer nothing when a heartbeat says the task timed out", async () => {
+        it("must beat as soon as it receives a message, before the processor runs", async () => {
+            const order: string[] = [];
+            sfn.on(SendTaskHeartbeatCommand).callsFake(() => {
+                order.push("beat");
+                return {};
+            });
+            const handler = handlerWith(
+                () => {
+                    order.push("processor");
+                    return "done";
+                },
+                { heartbeatSeconds: 100 },
+            );
+            await captureLogs(() => handler(sqsEvent(sqsRecord())));
+            assert.deepEqual(order, ["beat", "processor"]);
+        });
+
+        it("must not run the processor again when the beat on receive says the task is over", async () => {
             sfn.on(SendTaskHeartbeatCommand).rejects(new TaskTimedOut({ $metadata: {}, message: "Task Timed Out" }));
+            let ran = false;
+            const handler = handlerWith(() => {
+                ran = true;
+                return "again";
+            });
+            // No heartbeats configured: a redelivered message is probed all the same.
+            const { result } = await captureLogs(() => handler(sqsEvent(sqsRecord({ receiveCount: 2 }))));
+            assert.deepEqual(result, { batchItemFailures: [] });
+            assert.equal(ran, false);
+            assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0);
+        });
+
+        it("must stop beating once Step Functions says the task is over, even if the processor ignores its signal", async () => {
+            sfn.on(SendTaskHeartbeatCommand)
+                .resolvesOnce({})
+                .rejects(new TaskTimedOut({ $metadata: {}, message: "Task Timed Out" }));
+            const handler = handlerWith(
+                () => new Promise<JsonValue>((resolve) => setTimeout(() => resolve("late"), 10_000)),
+                { heartbeatSeconds: 1 },
+            );
+            const { result } = await captureLogs(async () => {
+                const pending = handler(sqsEvent(sqsRecord()));
+                await clock.tickAsync(12_000);
+                return pending;
+            });
+            assert.deepEqual(result, { batchItemFailures: [] });
+            assert.equal(sfn.commandCalls(SendTaskHeartbeatCommand).length, 2, "the beat on receive and one more");
+            assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0);
+        });
+
+        it("must abort the processor and answer nothing when a heartbeat says the task timed out", async () => {
+            sfn.on(SendTaskHeartbeatCommand)
+                .resolvesOnce({})
+                .rejects(new TaskTimedOut({ $metadata: {}, message: "Task Timed Out" }));
             let aborted = false;
             const handler = handlerWith(
                 (_message, { signal }) =>
@@ -311,7 +464,7 @@ describe("callback worker (unit, mocked SDK)", () => {
             assert.equal(sfn.commandCalls(SendTaskFailureCommand).length, 0);
         });
 
-        it("must keep going when a heartbeat fails transiently", async () => {
+        it("must keep going when a heartbeat fails transiently, naming the execution in its warning", async () => {
             sfn.on(SendTaskHeartbeatCommand).rejectsOnce(serviceError("ThrottlingException")).resolves({});
             const handler = handlerWith(
                 () => new Promise<JsonValue>((resolve) => setTimeout(() => resolve("done"), 2_500)),
@@ -323,12 +476,106 @@ describe("callback worker (unit, mocked SDK)", () => {
                 return pending;
             });
             assert.deepEqual(result, { batchItemFailures: [] });
-            assert.equal(sfn.commandCalls(SendTaskHeartbeatCommand).length, 2);
+            assert.equal(sfn.commandCalls(SendTaskHeartbeatCommand).length, 3);
             assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 1);
-            assert.ok(
-                logs.entries.some((e) => e["message"] === "Heartbeat failed; will try again at the next interval"),
-            );
+            const warning = logs.entries.find((e) => e["message"] === "Heartbeat failed; the next one may succeed");
+            assert.match(String(warning?.["executionId"]), /^arn:aws:states:.*:execution:/);
         });
+    });
+});
+
+describe("callback worker: the invocation's deadline", () => {
+    let clock: sinon.SinonFakeTimers;
+    beforeEach(() => {
+        sfn.reset();
+        sfn.on(SendTaskSuccessCommand).resolves({});
+        sfn.on(SendTaskFailureCommand).resolves({});
+        sfn.on(SendTaskHeartbeatCommand).resolves({});
+        clock = sinon.useFakeTimers({
+            toFake: ["setInterval", "clearInterval", "setTimeout", "clearTimeout", "Date"],
+        });
+    });
+    afterEach(() => clock.restore());
+
+    /** A Lambda context whose remaining time counts down from `timeoutMs` on the fake clock. */
+    function lambdaContext(timeoutMs: number): Context {
+        const deadline = Date.now() + timeoutMs;
+        return { getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
+    }
+
+    /** Runs the handler on the fake clock; resolves with its result and when it returned (ms after start). */
+    async function run(
+        handler: ReturnType<typeof handlerWith>,
+        records: SQSRecord[],
+        timeoutMs: number,
+    ): Promise<{ result: SQSBatchResponse; returnedAtMs: number }> {
+        const start = Date.now();
+        let returnedAtMs = -1;
+        const { result } = await captureLogs(async () => {
+            const pending = handler(sqsEvent(...records), lambdaContext(timeoutMs)).then((r) => {
+                returnedAtMs = Date.now() - start;
+                return r;
+            });
+            await clock.tickAsync(timeoutMs * 3);
+            return pending;
+        });
+        return { result, returnedAtMs };
+    }
+
+    const never = (): Promise<JsonValue> => new Promise<JsonValue>(() => undefined);
+
+    it("must abandon a processor that never resolves at the start margin, report it, and return the others", async () => {
+        const fast = sqsRecord({ messageId: "fast" });
+        const stuck = sqsRecord({ messageId: "stuck" });
+        const handler = handlerWith((message) => (tokenOf(stuck) === message.TaskToken ? never() : "done"), {
+            callTimeoutMs: 1000,
+        });
+        const { result, returnedAtMs } = await run(handler, [fast, stuck], 5000);
+        assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "stuck" }] });
+        assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 1, "the fast record is answered");
+        assert.ok(returnedAtMs < 5000, `returned before Lambda's timeout (at ${returnedAtMs} ms)`);
+    });
+
+    it("must not start a record, nor its processor, without the start margin left", async () => {
+        const started: string[] = [];
+        const records = ["a", "b", "c"].map((messageId) => sqsRecord({ messageId }));
+        const handler = handlerWith(
+            (_message, { messageId }) => {
+                started.push(messageId);
+                return new Promise<JsonValue>((resolve) => setTimeout(() => resolve("ok"), 2000));
+            },
+            { concurrency: 1, callTimeoutMs: 1000 },
+        );
+        const { result, returnedAtMs } = await run(handler, records, 5000);
+        // a: 0–2 s, answered. b: starts at 2 s, abandoned at 3.5 s (5 s − 1 s call − 0.5 s). c: never started.
+        assert.deepEqual(started, ["a", "b"]);
+        assert.deepEqual(
+            result.batchItemFailures.map((f) => f.itemIdentifier),
+            ["b", "c"],
+        );
+        assert.ok(returnedAtMs <= 4500, `returned by the finish margin (at ${returnedAtMs} ms)`);
+    });
+
+    it("must fail the task on the last receive when the processor runs out of time, within the margin", async () => {
+        const record = sqsRecord({ messageId: "slow", receiveCount: 5 });
+        const handler = handlerWith(never, { maxReceiveCount: 5, callTimeoutMs: 1000 });
+        const { result } = await run(handler, [record], 5000);
+        assert.deepEqual(result, { batchItemFailures: [] });
+        const failure = sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+        assert.equal(failure?.error, WORKER_ERRORS.retriesExhausted);
+        assert.match(failure?.cause ?? "", /did not finish within the invocation/);
+    });
+
+    it("must return by the finish margin when a Step Functions call hangs, reporting the unanswered record", async () => {
+        const record = sqsRecord({ messageId: "hung" });
+        sfn.on(SendTaskSuccessCommand, { taskToken: tokenOf(record) }).callsFake(() => new Promise(() => undefined));
+        const { result, returnedAtMs } = await run(
+            handlerWith(defaultProcessor, { callTimeoutMs: 1000 }),
+            [record, sqsRecord()],
+            4000,
+        );
+        assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "hung" }] });
+        assert.ok(returnedAtMs <= 3500 && returnedAtMs >= 3000, `returned at the finish margin (${returnedAtMs} ms)`);
     });
 });
 

@@ -118,9 +118,19 @@ describe("one source for every shared range", function () {
             2703,
             INTEGER_ARGS.heartbeatSeconds.max,
         ]) {
-            const interval = workerHeartbeatInterval(heartbeat);
-            assert.ok(interval >= WORKER_LIMITS.heartbeatIntervalSeconds.min, String(heartbeat));
-            assert.ok(interval <= WORKER_LIMITS.heartbeatIntervalSeconds.max, String(heartbeat));
+            for (const workerTimeout of [
+                INTEGER_ARGS.workerTimeoutSeconds.min,
+                30,
+                INTEGER_ARGS.workerTimeoutSeconds.max,
+            ]) {
+                const interval = workerHeartbeatInterval(heartbeat, workerTimeout);
+                assert.ok(interval >= WORKER_LIMITS.heartbeatIntervalSeconds.min, String(heartbeat));
+                assert.ok(interval <= WORKER_LIMITS.heartbeatIntervalSeconds.max, String(heartbeat));
+                if (heartbeat !== undefined) {
+                    assert.ok(interval < workerTimeout, "beats within an invocation");
+                    assert.ok(interval < heartbeat, "beats within the task's heartbeat timeout");
+                }
+            }
         }
     });
 

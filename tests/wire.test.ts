@@ -42,6 +42,7 @@ describe(`bundled worker on the wire (Node ${process.versions.node})`, function 
             // Two attempts keep the SDK's backoff (up to 0.5 s after a throttle) short in tests.
             AWS_MAX_ATTEMPTS: "2",
             CALLBACK_MAX_RECEIVE_COUNT: "5",
+            CALLBACK_CALL_TIMEOUT_MS: "1000",
         });
     });
     beforeEach(() => fake.reset());
@@ -88,7 +89,7 @@ describe(`bundled worker on the wire (Node ${process.versions.node})`, function 
         );
     });
 
-    for (const code of ["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]) {
+    for (const code of ["TaskTimedOut", "TaskDoesNotExist"]) {
         it(`must mark the record done when Step Functions answers ${code}`, async () => {
             fake.respond(() => sfnError(code, "Task is over"));
             const reply = await lambda.invoke(sqsEvent(sqsRecord()));
@@ -160,6 +161,54 @@ describe(`bundled worker on the wire (Node ${process.versions.node})`, function 
         assert.equal(callsFor(fake, reject)[0]?.operation, "SendTaskFailure");
     });
 
+    it("must end a call to a black-holed endpoint at its timeout, and report only the unanswered record", async () => {
+        const hung = sqsRecord({ messageId: "hung" });
+        const fine = sqsRecord({ messageId: "fine" });
+        fake.respond((call) => (call.body["taskToken"] === tokenOf(hung) ? { hang: true } : undefined));
+        const started = Date.now();
+        const reply = await lambda.invoke(sqsEvent(hung, fine), { timeoutMs: 10_000 });
+        const took = Date.now() - started;
+        assert.deepEqual(reply, { ok: true, result: { batchItemFailures: [{ itemIdentifier: "hung" }] } });
+        // Two attempts of at most 1 s each, and the SDK's backoff between them: well inside the 10 s timeout.
+        assert.ok(took < 6_000, `the hung call ended at its timeout, not at Lambda's (${took} ms)`);
+        assert.equal(callsFor(fake, hung).length, 2, "the SDK retried the timed-out attempt once");
+    });
+
+    it("must return before Lambda's timeout when the endpoint hangs, reporting what it could not answer", async () => {
+        const records = [sqsRecord({ messageId: "a" }), sqsRecord({ messageId: "b" })];
+        fake.respond(() => ({ hang: true }));
+        const reply = await lambda.invoke(sqsEvent(...records), { timeoutMs: 2_000 });
+        // Not the runtime's "Task timed out": the worker returned (every record failed, so the batch fails).
+        assert.equal(reply.ok, false);
+        assert.equal(!reply.ok && reply.error.name, "FullBatchFailureError");
+    });
+
+    it("must report an InvalidToken at ERROR, not as a task already over", async () => {
+        const record = sqsRecord({ messageId: "invalid" });
+        fake.respond((call) =>
+            call.body["taskToken"] === tokenOf(record) ? sfnError("InvalidToken", "Invalid Token") : undefined,
+        );
+        const reply = await lambda.invoke(sqsEvent(record, sqsRecord()));
+        assert.deepEqual(reply, { ok: true, result: { batchItemFailures: [{ itemIdentifier: "invalid" }] } });
+        assert.ok(lambda.logs.some((e) => e["level"] === "ERROR" && e["errorName"] === "InvalidToken"));
+    });
+
+    it("must fail the task when Step Functions refuses the output (InvalidOutput), over the real protocol", async () => {
+        const record = sqsRecord();
+        fake.respond((call) =>
+            call.operation === "SendTaskSuccess" ? sfnError("InvalidOutput", "Invalid output") : undefined,
+        );
+        const reply = await lambda.invoke(sqsEvent(record));
+        assert.deepEqual(reply, { ok: true, result: { batchItemFailures: [] } });
+        assert.deepEqual(
+            callsFor(fake, record).map((c) => [c.operation, c.body["error"]]),
+            [
+                ["SendTaskSuccess", undefined],
+                ["SendTaskFailure", WORKER_ERRORS.outputRejected],
+            ],
+        );
+    });
+
     it("must never write a whole task token to its logs", async () => {
         const records = [sqsRecord(), sqsRecord({ input: { decision: "reject" } })];
         fake.respond(() => sfnError("InvalidToken", `Invalid token ${tokenOf(records[0] as SQSRecord)}`));
@@ -203,9 +252,13 @@ describe("a custom worker bundled with bundleWorker", function () {
         await rm(dir, { recursive: true, force: true });
     });
 
-    it("must send the processor's output", async () => {
+    it("must beat on receive, then send the processor's output", async () => {
         await lambda.invoke(sqsEvent(sqsRecord({ input: { a: [1, 2] } })));
-        assert.deepEqual(JSON.parse(String(fake.calls[0]?.body["output"])), { echo: { a: [1, 2] } });
+        assert.deepEqual(
+            fake.calls.map((c) => c.operation),
+            ["SendTaskHeartbeat", "SendTaskSuccess"],
+        );
+        assert.deepEqual(JSON.parse(String(fake.calls[1]?.body["output"])), { echo: { a: [1, 2] } });
     });
 
     it("must fail the task, not crash, when the output is over 256 KiB", async () => {
@@ -213,7 +266,10 @@ describe("a custom worker bundled with bundleWorker", function () {
         assert.deepEqual(reply, { ok: true, result: { batchItemFailures: [] } });
         assert.deepEqual(
             fake.calls.map((c) => [c.operation, c.body["error"]]),
-            [["SendTaskFailure", WORKER_ERRORS.outputTooLarge]],
+            [
+                ["SendTaskHeartbeat", undefined],
+                ["SendTaskFailure", WORKER_ERRORS.outputTooLarge],
+            ],
         );
     });
 
@@ -222,7 +278,8 @@ describe("a custom worker bundled with bundleWorker", function () {
         await lambda.invoke(sqsEvent(record));
         assert.deepEqual(
             callsFor(fake, record).map((c) => c.operation),
-            ["SendTaskHeartbeat", "SendTaskSuccess"],
+            ["SendTaskHeartbeat", "SendTaskHeartbeat", "SendTaskSuccess"],
+            "one beat on receive, one after a second",
         );
     });
 });

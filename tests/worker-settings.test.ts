@@ -15,6 +15,7 @@ describe("worker settings", () => {
             heartbeatSeconds: 0,
             maxReceiveCount: 0,
             maxAttempts: 5,
+            callTimeoutMs: 5000,
             retryMode: "standard",
         });
     });
@@ -27,8 +28,16 @@ describe("worker settings", () => {
                 CALLBACK_MAX_RECEIVE_COUNT: "5",
                 AWS_MAX_ATTEMPTS: "3",
                 AWS_RETRY_MODE: "adaptive",
+                CALLBACK_CALL_TIMEOUT_MS: "2000",
             }),
-            { concurrency: 4, heartbeatSeconds: 60, maxReceiveCount: 5, maxAttempts: 3, retryMode: "adaptive" },
+            {
+                concurrency: 4,
+                heartbeatSeconds: 60,
+                maxReceiveCount: 5,
+                maxAttempts: 3,
+                callTimeoutMs: 2000,
+                retryMode: "adaptive",
+            },
         );
     });
 

@@ -6,8 +6,10 @@ export interface WorkerSettings {
     /** Records of one batch processed at once. Env `CALLBACK_CONCURRENCY`; default 10; 1 to 100. */
     readonly concurrency: number;
     /**
-     * Send `SendTaskHeartbeat` every this many seconds while a processor runs; 0 turns heartbeats off.
-     * Set it below the task's `HeartbeatSeconds`. Env `CALLBACK_HEARTBEAT_SECONDS`; default 0; 0 to 900 (the longest Lambda invocation).
+     * Send `SendTaskHeartbeat` as soon as a message is received and then every this many seconds while
+     * its processor runs; 0 turns periodic heartbeats off (a redelivered message is still probed once).
+     * Set it below the task's `HeartbeatSeconds`. Env `CALLBACK_HEARTBEAT_SECONDS`; default 0; 0 to 900
+     * (the longest Lambda invocation).
      */
     readonly heartbeatSeconds: number;
     /**
@@ -24,6 +26,12 @@ export interface WorkerSettings {
     readonly maxAttempts: number;
     /** SDK retry mode. Env `AWS_RETRY_MODE`; default `standard`; `standard` or `adaptive`. */
     readonly retryMode: "standard" | "adaptive";
+    /**
+     * One attempt of a Step Functions call, at most, in milliseconds: past it the SDK gives up on the
+     * attempt (and retries while the invocation has time). Env `CALLBACK_CALL_TIMEOUT_MS`; default 5000;
+     * 1000 to 5000. The component sets a quarter of the worker's timeout.
+     */
+    readonly callTimeoutMs: number;
 }
 
 interface IntegerSetting {
@@ -39,6 +47,7 @@ const INTEGER_SETTINGS = {
     heartbeatSeconds: { env: "CALLBACK_HEARTBEAT_SECONDS", default: 0, ...WORKER_LIMITS.heartbeatIntervalSeconds },
     maxReceiveCount: { env: "CALLBACK_MAX_RECEIVE_COUNT", default: 0, ...WORKER_LIMITS.maxReceiveCount },
     maxAttempts: { env: "AWS_MAX_ATTEMPTS", default: 5, ...WORKER_LIMITS.maxAttempts },
+    callTimeoutMs: { env: "CALLBACK_CALL_TIMEOUT_MS", default: 5000, ...WORKER_LIMITS.callTimeoutMs },
 } as const satisfies Record<string, IntegerSetting>;
 
 const RETRY_MODES = ["standard", "adaptive"] as const;
@@ -73,6 +82,7 @@ export function readWorkerSettings(
         heartbeatSeconds: integer("heartbeatSeconds"),
         maxReceiveCount: integer("maxReceiveCount"),
         maxAttempts: integer("maxAttempts"),
+        callTimeoutMs: integer("callTimeoutMs"),
         retryMode: "standard" as WorkerSettings["retryMode"],
     };
 

@@ -64,3 +64,15 @@ export class WorkerConfigError extends Error {
         this.name = "WorkerConfigError";
     }
 }
+
+/**
+ * The invocation's deadline came first: the record was not started, its processor was abandoned, or a
+ * Step Functions call could not be made in time. The record is reported in `batchItemFailures` and comes
+ * back after the visibility timeout.
+ */
+export class DeadlineError extends Error {
+    constructor(message: string, options?: { cause?: unknown }) {
+        super(message, options);
+        this.name = "DeadlineError";
+    }
+}

@@ -10,15 +10,17 @@ export { readWorkerSettings, type WorkerSettings } from "./config";
 export { CALLBACK_MESSAGE_PATHS, SFN_LIMITS, type CallbackMessage, type JsonValue } from "./contract";
 export {
     CallbackDeliveryError,
+    DeadlineError,
     PoisonMessageError,
     ProcessorError,
     TaskFailedError,
     WorkerConfigError,
 } from "./errors";
-export { parseCallbackMessage, redactToken, tokenRef } from "./message";
+export { describeError, parseCallbackMessage, redactToken, tokenRef } from "./message";
 export { defaultProcessor, REJECTED_ERROR, type CallbackProcessor, type ProcessorContext } from "./processor";
 export {
     createCallbackHandler,
+    PERMANENT_ANSWER_ERRORS,
     TASK_OVER_ERRORS,
     WORKER_ERRORS,
     type CallbackHandler,

@@ -45,9 +45,52 @@ export function tokenRef(token: string): string {
     return `sha256:${createHash("sha256").update(token).digest("hex").slice(0, 12)}`;
 }
 
-/** Replaces every occurrence of `token` in `text` with its {@link tokenRef}. */
+/**
+ * Replaces every occurrence of `token` in `text` with its {@link tokenRef}, in the encodings a token
+ * travels in: as it is, URL-encoded (`encodeURIComponent`, and with `+` for spaces as forms send it) and
+ * JSON-escaped.
+ */
 export function redactToken(text: string, token: string): string {
-    return text.includes(token) ? text.split(token).join(tokenRef(token)) : text;
+    if (token === "") {
+        return text;
+    }
+    const ref = tokenRef(token);
+    const forms = new Set([
+        token,
+        encodeURIComponent(token),
+        encodeURIComponent(token).replace(/%20/g, "+"),
+        JSON.stringify(token).slice(1, -1),
+    ]);
+    let redacted = text;
+    for (const form of [...forms].sort((a, b) => b.length - a.length)) {
+        if (redacted.includes(form)) {
+            redacted = redacted.split(form).join(ref);
+        }
+    }
+    return redacted;
+}
+
+/**
+ * A description of any thrown value that cannot itself throw: `String()` throws for some values (an
+ * object without a prototype, a `toString` that throws), and a catch block must not lose the error.
+ */
+export function describeError(error: unknown): { readonly name: string; readonly message: string } {
+    if (error instanceof Error) {
+        return { name: safeString(error.name), message: safeString(error.message) };
+    }
+    return { name: typeof error, message: safeString(error) };
+}
+
+function safeString(value: unknown): string {
+    try {
+        return String(value);
+    } catch {
+        try {
+            return Object.prototype.toString.call(value);
+        } catch {
+            return "[unprintable value]";
+        }
+    }
 }
 
 /**

@@ -12,8 +12,9 @@ export interface ProcessorContext {
     /** A loggable reference to the task token (never log `message.TaskToken` itself). */
     readonly tokenRef: string;
     /**
-     * Aborted when the task is over while the processor runs (a heartbeat answered `TaskTimedOut`):
-     * stop working, the result can no longer be delivered.
+     * Aborted when the task is over while the processor runs (a heartbeat answered `TaskTimedOut`), or
+     * when the invocation is about to run out of time: stop working, the result can no longer be
+     * delivered (the message comes back, and the processor runs again, unless the task is over).
      */
     readonly signal: AbortSignal;
     /** The worker's structured logger. */
