@@ -388,7 +388,8 @@ export interface TaskWithPolicy {
 
 /**
  * The union of the statements the tasks declared: a statement repeated by several tasks (same effect,
- * actions and resources, where resources compare by identity since they may be Outputs) is kept once.
+ * actions, resources and conditions, where values compare by identity since they may be Outputs) is
+ * kept once.
  */
 export function statementsOf(tasks: readonly TaskWithPolicy[]): PolicyStatement[] {
     const ids = new Map<unknown, number>();
@@ -403,7 +404,16 @@ export function statementsOf(tasks: readonly TaskWithPolicy[]): PolicyStatement[
     for (const statement of tasks.flatMap((task) => task.statements)) {
         const actions = typeof statement.Action === "string" ? [statement.Action] : [...statement.Action].sort();
         const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-        const key = JSON.stringify([statement.Effect, actions, resources.map(idOf)]);
+        // Conditions compare like resources: two grants scoped to different resources are two grants.
+        const conditions = Object.entries(statement.Condition ?? {})
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([operator, block]) => [
+                operator,
+                Object.entries(block)
+                    .sort(([a], [b]) => a.localeCompare(b))
+                    .map(([key, value]) => [key, (Array.isArray(value) ? value : [value]).map(idOf)]),
+            ]);
+        const key = JSON.stringify([statement.Effect, actions, resources.map(idOf), conditions]);
         if (!seen.has(key)) {
             seen.add(key);
             union.push(statement);

@@ -332,7 +332,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             alarmTopicArn =
                 settings.alarmTopicArn !== undefined
                     ? pulumi.output(settings.alarmTopicArn)
-                    : this.createAlarmTopic(name, settings, key, partition, accountId, tags);
+                    : this.createAlarmTopic(name, settings, kmsKeyArn, partition, accountId, tags);
             this.createAlarms(name, alarmTopicArn, dlq, stateMachine, tags);
         }
 
@@ -367,20 +367,25 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
     }
 
     /**
-     * A topic for alarms: TLS only, CloudWatch allowed to publish from this account. Encrypted only with a
-     * key the component created (its policy lets CloudWatch use it); the AWS-managed SNS key would
-     * silently drop alarm notifications, since CloudWatch cannot use it.
+     * A topic for alarms: TLS only, CloudWatch allowed to publish from this account. Encrypted only with
+     * the customer key, whose policy must let CloudWatch use it (a created key's does; see
+     * `workflowKeyPolicy`); the AWS-managed SNS key would silently drop alarm notifications, since
+     * CloudWatch cannot use it.
      */
     private createAlarmTopic(
         name: string,
         settings: ResolvedArgs,
-        key: kms.Key | undefined,
+        kmsKeyArn: pulumi.Input<string> | undefined,
         partition: pulumi.Output<string>,
         accountId: pulumi.Output<string>,
         tags: Record<string, string>,
     ): pulumi.Output<string> {
         const parent = { parent: this };
-        const topic = new sns.Topic(`${name}-alarms`, { ...(key ? { kmsMasterKeyId: key.arn } : {}), tags }, parent);
+        const topic = new sns.Topic(
+            `${name}-alarms`,
+            { ...(kmsKeyArn !== undefined ? { kmsMasterKeyId: kmsKeyArn } : {}), tags },
+            parent,
+        );
         new sns.TopicPolicy(
             `${name}-alarms-policy`,
             {

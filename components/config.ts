@@ -36,16 +36,15 @@ export const CONFIG_KEYS: readonly string[] = [
 /**
  * How Pulumi.yaml declares each key. The Pulumi CLI requires every declared key that has no `default`
  * in every stack, so every key has one; an optional setting's default is the value that means "unset"
- * (0, "", [] or {}), which the program reads as absent. Lists of strings are typed `array`; a list of
- * maps and a map cannot be typed in a project file (its types are string, integer, boolean and array),
- * so `subscriptions` and `tags` are declared without a type and checked by the program.
+ * (0, "", [] or {}), which the program reads as absent. Lists are typed `array` with their items, maps
+ * `object` (a project config type since Pulumi CLI 3.186).
  */
 export const CONFIG_DECLARATIONS: Readonly<
     Record<
         string,
         {
-            readonly type?: "integer" | "boolean" | "string" | "array";
-            readonly items?: { readonly type: "string" };
+            readonly type: "integer" | "boolean" | "string" | "array" | "object";
+            readonly items?: { readonly type: "string" | "object" };
             readonly default: unknown;
         }
     >
@@ -64,8 +63,8 @@ export const CONFIG_DECLARATIONS: Readonly<
     messageTitle: { type: "string", default: DEFAULT_MESSAGE_TITLE },
     workerEntry: { type: "string", default: "" },
     alarmEmails: { type: "array", items: { type: "string" }, default: [] },
-    subscriptions: { default: [] },
-    tags: { default: {} },
+    subscriptions: { type: "array", items: { type: "object" }, default: [] },
+    tags: { type: "object", default: {} },
 };
 
 /** Values that mean "unset" for optional keys (the defaults Pulumi.yaml declares for them). */

@@ -38,10 +38,27 @@ export const CALLBACK_FAILED_CAUSE =
 /** Errors of the SQS integration worth retrying (transient service or client errors), not worker outcomes. */
 export const SQS_TRANSIENT_ERRORS = ["SQS.SdkClientException", "SQS.AmazonSQSException"] as const;
 
-function kmsStatements(sid: string, kmsKeyArn: pulumi.Input<string> | undefined): PolicyStatement[] {
+/**
+ * Use of a customer key for one resource only: SQS and SNS put the resource's ARN in the encryption
+ * context of every KMS call they make for it (`aws:sqs:arn`, `aws:sns:topicArn`).
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+ */
+export function kmsStatements(
+    sid: string,
+    kmsKeyArn: pulumi.Input<string> | undefined,
+    context: { readonly [key: string]: pulumi.Input<string> },
+): PolicyStatement[] {
     return kmsKeyArn === undefined
         ? []
-        : [{ Sid: sid, Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: kmsKeyArn }];
+        : [
+              {
+                  Sid: sid,
+                  Effect: "Allow",
+                  Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                  Resource: kmsKeyArn,
+                  Condition: { StringEquals: context },
+              },
+          ];
 }
 
 /**
@@ -74,7 +91,9 @@ export function sqsSendMessageAndWait(args: {
         },
         statements: [
             { Sid: "SendToWorkQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: args.queueArn },
-            ...kmsStatements("EncryptForWorkQueue", args.kmsKeyArn),
+            ...kmsStatements("EncryptForWorkQueue", args.kmsKeyArn, {
+                "kms:EncryptionContext:aws:sqs:arn": args.queueArn,
+            }),
         ],
     };
 }
@@ -109,7 +128,9 @@ export function snsPublish(args: {
         },
         statements: [
             { Sid: "PublishNotifications", Effect: "Allow", Action: ["sns:Publish"], Resource: args.topicArn },
-            ...kmsStatements("EncryptForTopic", args.kmsKeyArn),
+            ...kmsStatements("EncryptForTopic", args.kmsKeyArn, {
+                "kms:EncryptionContext:aws:sns:topicArn": args.topicArn,
+            }),
         ],
     };
 }

@@ -143,6 +143,8 @@ export function workerStatements(inputs: WorkerPolicyInputs): PolicyStatement[] 
                       Effect: "Allow" as const,
                       Action: ["kms:Decrypt"],
                       Resource: inputs.kmsKeyArn,
+                      // SQS puts the queue's ARN in the encryption context: this key, for this queue only.
+                      Condition: { StringEquals: { "kms:EncryptionContext:aws:sqs:arn": inputs.queueArn } },
                   },
                   stateMachineKeyStatement("AnswerEncryptedStateMachine", inputs.kmsKeyArn, inputs.stateMachineArn),
               ]
@@ -162,9 +164,9 @@ export interface KeyPolicyInputs {
  * The key policy of a customer key that encrypts a callback workflow: the account administers it through
  * IAM (so the roles' policies above grant its use), CloudWatch Logs may use it for the workflow's two log
  * groups only (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html),
- * CloudWatch Logs' delivery service may decrypt for the state machine's log delivery (as aws-cdk grants
- * it), and CloudWatch alarms may publish to the encrypted alarm topic. A key given by ARN needs the same
- * statements in its own policy.
+ * CloudWatch Logs' delivery service may decrypt for this account's log deliveries (as aws-cdk grants it,
+ * scoped like vended logs), and CloudWatch alarms may publish to the encrypted alarm topic only. A key
+ * given by ARN needs the same statements in its own policy.
  */
 export function workflowKeyPolicy(inputs: KeyPolicyInputs): PolicyStatement[] {
     const logGroups = [`/aws/vendedlogs/states/${inputs.name}-*`, `/aws/lambda/${inputs.name}-worker-*`].map(
@@ -193,7 +195,12 @@ export function workflowKeyPolicy(inputs: KeyPolicyInputs): PolicyStatement[] {
             Principal: { Service: "delivery.logs.amazonaws.com" },
             Action: "kms:Decrypt",
             Resource: "*",
-            Condition: { StringEquals: { "aws:SourceAccount": inputs.accountId } },
+            Condition: {
+                StringEquals: { "aws:SourceAccount": inputs.accountId },
+                ArnLike: {
+                    "aws:SourceArn": pulumi.interpolate`arn:${inputs.partition}:logs:${inputs.region}:${inputs.accountId}:*`,
+                },
+            },
         },
         {
             Sid: "CloudWatchAlarmsPublishToEncryptedTopic",
@@ -201,7 +208,13 @@ export function workflowKeyPolicy(inputs: KeyPolicyInputs): PolicyStatement[] {
             Principal: { Service: "cloudwatch.amazonaws.com" },
             Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
             Resource: "*",
-            Condition: { StringEquals: { "aws:SourceAccount": inputs.accountId } },
+            Condition: {
+                StringEquals: { "aws:SourceAccount": inputs.accountId },
+                // SNS puts the topic's ARN in the encryption context: the alarm topic only.
+                ArnLike: {
+                    "kms:EncryptionContext:aws:sns:topicArn": pulumi.interpolate`arn:${inputs.partition}:sns:${inputs.region}:${inputs.accountId}:${inputs.name}-alarms-*`,
+                },
+            },
         },
     ];
 }

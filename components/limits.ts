@@ -48,6 +48,10 @@ export const AWS_LIMITS = {
     ],
     /** SQS's default retention when a queue sets none: 4 days. */
     sqsDefaultRetentionSeconds: 345_600,
+    /** SQS's default visibility timeout when a queue sets none. */
+    sqsDefaultVisibilityTimeoutSeconds: 30,
+    /** Lambda's default function timeout when a function sets none. */
+    lambdaDefaultTimeoutSeconds: 3,
 } as const satisfies Record<string, Range | number | readonly number[]>;
 
 /**
@@ -73,6 +77,8 @@ export const GUARDRAILS = {
      * of returning its batch response in reserve (see {@link WORKER_TIMING}).
      */
     workerTimeoutSeconds: { min: 3, max: AWS_LIMITS.lambdaTimeoutSeconds.max },
+    /** A task's `HeartbeatSeconds`: at least 3, so that the worker's interval (a third of it) is a second. */
+    heartbeatSeconds: { min: 3, max: AWS_LIMITS.stepFunctionsTaskTimeoutSeconds.max },
 } as const;
 
 /**

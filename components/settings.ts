@@ -34,7 +34,7 @@ export interface TopicSubscription {
  */
 export const INTEGER_ARGS = {
     taskTimeoutSeconds: { default: 3600, ...AWS_LIMITS.stepFunctionsTaskTimeoutSeconds },
-    heartbeatSeconds: { default: undefined, min: 3, max: AWS_LIMITS.stepFunctionsTaskTimeoutSeconds.max },
+    heartbeatSeconds: { default: undefined, ...GUARDRAILS.heartbeatSeconds },
     maxReceiveCount: { default: 5, ...GUARDRAILS.maxReceiveCount },
     workerTimeoutSeconds: { default: 30, ...GUARDRAILS.workerTimeoutSeconds },
     workerMemoryMb: { default: 256, ...AWS_LIMITS.lambdaMemoryMb },
@@ -49,7 +49,11 @@ export const INTEGER_ARGS = {
         min: AWS_LIMITS.sqsRetentionSeconds.min + 1,
         max: AWS_LIMITS.sqsRetentionSeconds.max,
     },
-    logRetentionDays: { default: 30, min: 1, max: 3653 },
+    logRetentionDays: {
+        default: 30,
+        min: Math.min(...AWS_LIMITS.logRetentionDays),
+        max: Math.max(...AWS_LIMITS.logRetentionDays),
+    },
 } as const satisfies Record<string, { default: number | undefined; min: number; max: number }>;
 
 /** The retention periods CloudWatch Logs accepts, in days. */
@@ -86,7 +90,7 @@ export interface CallbackWorkflowArgs extends IntegerArgs {
      * above the visibility timeout unless a retry should fail the task. Default: no heartbeat.
      */
     readonly heartbeatSeconds?: number;
-    /** Receives before a message moves to the dead-letter queue. Default 5; 1 to 1000. */
+    /** Receives before a message moves to the dead-letter queue. Default 5; 2 to 20 (the policy pack's range). */
     readonly maxReceiveCount?: number;
     /** The worker's timeout. Default 30; 1 to 900. The queue's visibility timeout is 6× this plus the batching window. */
     readonly workerTimeoutSeconds?: number;

@@ -7,7 +7,7 @@
  *   `Project.Validate` / `project.json` in sdk/go/common/workspace of pulumi/pulumi): a `config:` entry is
  *   a string, integer, boolean or array (shorthand for a default or, outside the project's namespace, a
  *   value), or a declaration with only `type`, `items`, `description`, `secret`, `default` and `value`;
- *   `type` is string, integer, boolean or array (there is no object type); an array declares `items`; a
+ *   `type` is string, integer, boolean, array or object (from CLI 3.186); an array declares `items`; a
  *   declaration cannot have both `default` and `value`; a typed default must match its type; a key outside
  *   the project's namespace takes neither `type` nor `default`, only `value`.
  * - Stack file (`LoadProjectStackBytes`, `config.ParseKey`): a key without a namespace is in the
@@ -40,7 +40,7 @@ export interface StackConfigResult {
     readonly unchecked: readonly string[];
 }
 
-type TypeName = "string" | "integer" | "boolean" | "array";
+type TypeName = "string" | "integer" | "boolean" | "array" | "object";
 interface ItemsType {
     readonly type: TypeName;
     readonly items?: ItemsType;
@@ -53,7 +53,7 @@ interface Declaration {
     readonly secret?: boolean;
 }
 
-const TYPE_NAMES: readonly string[] = ["string", "integer", "boolean", "array"];
+const TYPE_NAMES: readonly string[] = ["string", "integer", "boolean", "array", "object"];
 const DECLARATION_KEYS: readonly string[] = ["type", "items", "description", "secret", "default", "value"];
 
 /** A YAML file that cannot be read as a mapping: bad syntax or a duplicate key. */
@@ -101,6 +101,8 @@ export function matchesType(type: TypeName, items: ItemsType | undefined, value:
                       BigInt(value) >= -9_223_372_036_854_775_808n;
         case "boolean":
             return value === true || value === false || value === "true" || value === "false";
+        case "object":
+            return typeof value === "object" && value !== null && !Array.isArray(value);
         case "array":
             return (
                 Array.isArray(value) &&
@@ -189,9 +191,7 @@ export function projectConfigDeclarations(project: { readonly name?: unknown; re
         }
         const { type } = declaration as { type?: unknown };
         if (type !== undefined && (typeof type !== "string" || !TYPE_NAMES.includes(type))) {
-            problems.push(
-                `${where}: type must be one of ${TYPE_NAMES.join(", ")} (got ${show(type)}); there is no object type.`,
-            );
+            problems.push(`${where}: type must be one of ${TYPE_NAMES.join(", ")} (got ${show(type)}).`);
             continue;
         }
         if (declaration.default !== undefined && declaration.value !== undefined) {
@@ -257,6 +257,21 @@ function containsSecure(value: unknown): boolean {
     return false;
 }
 
+/**
+ * A stack file's scalar as the CLI reads it: it decodes the file and encodes it again before reading
+ * the values (`LoadProjectStackBytes`), so a number or boolean becomes its canonical text (`5.0` and
+ * `0x5` are "5", `True` is "true") and a quoted string stays as written.
+ */
+function cliScalarText(value: unknown): string {
+    if (value === null || value === undefined) {
+        return "";
+    }
+    if (typeof value === "number") {
+        return Number.isInteger(value) && Math.abs(value) < 2 ** 63 ? BigInt(value).toString() : String(value);
+    }
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
 /** A project default or value as the CLI stores it (`createConfigValue`). */
 function fromDeclared(value: unknown): CliConfigValue {
     if (
@@ -319,9 +334,13 @@ export function cliStackConfig(
             const node = pair.value;
             let value: CliConfigValue;
             if (isScalar(node) || node === null) {
-                // The CLI keeps a scalar as the text written in the file (5.0 stays "5.0"; a bare key is "").
-                const text = node === null || node.value === null ? "" : (node.source ?? JSON.stringify(node.value));
-                value = { text, object: false, secure: false };
+                const scalar: unknown = node === null ? null : node.value;
+                if (scalar === null) {
+                    unchecked.push(
+                        `${stackFileName}: ${rawKey} has no value; the CLI warns and reads it as an empty string.`,
+                    );
+                }
+                value = { text: cliScalarText(scalar), object: false, secure: false };
             } else if (isMap(node) || isSeq(node)) {
                 const js = node.toJS(doc) as unknown;
                 const secure =

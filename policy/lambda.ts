@@ -1,12 +1,16 @@
 /** Lambda: SQS triggers fit their worker's timeout and report partial batch failures; runtimes are supported. */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { GUARDRAILS, LAMBDA_RUNTIME_DEPRECATION, supportedRuntimes } from "../components/limits";
+import { AWS_LIMITS, GUARDRAILS, LAMBDA_RUNTIME_DEPRECATION, supportedRuntimes } from "../components/limits";
 import { describe, isSqsSource, ofType, referenced } from "./lib/stack";
 import { T } from "./lib/types";
 import { UNKNOWN, Undecided, type Maybe } from "./lib/unknowns";
 
 /** Defaults AWS applies when a property is not set. */
-const DEFAULTS = { visibilityTimeoutSeconds: 30, functionTimeout: 3, batchingWindow: 0 } as const;
+const DEFAULTS = {
+    visibilityTimeoutSeconds: AWS_LIMITS.sqsDefaultVisibilityTimeoutSeconds,
+    functionTimeout: AWS_LIMITS.lambdaDefaultTimeoutSeconds,
+    batchingWindow: 0,
+} as const;
 
 function numberOr(resource: PolicyResource, key: string, fallback: number, undecided: Undecided): Maybe<number> {
     const value = undecided.read(() => resource.props[key] as unknown);

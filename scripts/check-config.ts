@@ -60,7 +60,7 @@ export function checkStack(
         file,
         problems: [...cli.problems, ...program],
         unchecked,
-        settings: Object.keys(config).length + secure.size,
+        settings: Object.keys(config).length,
     };
 }
 
@@ -88,7 +88,9 @@ function main(argv: readonly string[]): number {
     }
     const stack = values.stack;
     if (stack === undefined || !/^[A-Za-z0-9_.\-/]+$/.test(stack)) {
-        console.error(`--stack must name a stack, such as dev or prod (got ${JSON.stringify(stack)}).\n\n${USAGE}`);
+        console.error(
+            `${stack === undefined ? "--stack is required" : `--stack must name a stack, such as dev or prod (got ${JSON.stringify(stack)})`}.\n\n${USAGE}`,
+        );
         return 2;
     }
     let today: Date | undefined;

@@ -1,6 +1,6 @@
 /**
  * What a long command is doing, on stderr so that stdout keeps only its result: one line per stage
- * (`bench: seed…: 15 cold starts…`). On a terminal the stage's line also shows a bar and a count that
+ * (`bench: classic example…: 15 cold starts…`). On a terminal the stage's line also shows a bar and a count that
  * update in place; elsewhere (CI logs, a pipe) only the stage lines are written.
  */
 export class Progress {

@@ -60,7 +60,11 @@ export function pulumiArgs(argv: readonly string[]): PulumiCommand {
     });
     const stack = values.stack;
     if (stack === undefined || !/^[A-Za-z0-9_.\-/]+$/.test(stack)) {
-        throw new UsageError(`--stack must name a stack, such as dev or prod (got ${JSON.stringify(stack)}).`);
+        throw new UsageError(
+            stack === undefined
+                ? "--stack is required: the stack to run, such as dev or prod."
+                : `--stack must name a stack, such as dev or prod (got ${JSON.stringify(stack)}).`,
+        );
     }
     const stackFile = path.join(REPO_ROOT, `Pulumi.${stack.split("/").pop() ?? stack}.yaml`);
     if (!existsSync(stackFile)) {

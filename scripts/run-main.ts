@@ -31,7 +31,12 @@ export class UsageError extends Error {
  * or one this file does not import is recognised: StackConfigError (components/config.ts: the stack's
  * settings) and StackFileError (local/stack-config.ts: a Pulumi.<stack>.yaml that does not parse).
  */
-export const USER_ERRORS: ReadonlySet<string> = new Set(["UsageError", "StackConfigError", "StackFileError"]);
+export const USER_ERRORS: ReadonlySet<string> = new Set([
+    "UsageError",
+    "StackConfigError",
+    "StackFileError",
+    "CredentialsError",
+]);
 
 export function isUserError(error: unknown): error is Error {
     return error instanceof Error && USER_ERRORS.has(error.name);

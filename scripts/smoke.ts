@@ -122,9 +122,30 @@ export async function smoke(
     }
 }
 
+/** AWS's own errors that mean "no or wrong credentials": the user's to fix, with what to set. */
+class CredentialsError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "CredentialsError";
+    }
+}
+const CREDENTIAL_ERRORS = new Set([
+    "CredentialsProviderError",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "ExpiredTokenException",
+]);
+
 async function main(): Promise<number> {
     const options = parseSmokeArgs(process.argv.slice(2));
-    const result = await smoke(options, new SFNClient({ region: options.region }));
+    const result = await smoke(options, new SFNClient({ region: options.region })).catch((error: unknown) => {
+        if (error instanceof Error && CREDENTIAL_ERRORS.has(error.name)) {
+            throw new CredentialsError(
+                `No usable AWS credentials (${error.name}: ${error.message}). Set them as for the AWS CLI (aws sso login, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), with states:StartExecution and states:DescribeExecution on the state machine (and kms:GenerateDataKey and kms:Decrypt on its customer key, if it has one).`,
+            );
+        }
+        throw error;
+    });
     console.log(
         `${result.status}${result.error ? ` (${result.error})` : ""}${result.output ? ` output ${result.output}` : ""}`,
     );

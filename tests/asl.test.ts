@@ -109,13 +109,38 @@ describe("callback definition (typed ASL)", () => {
         ]);
     });
 
-    it("must add KMS permissions on the customer key when there is one", () => {
+    it("must add KMS permissions on the customer key when there is one, one per resource that uses it", () => {
         const key = "arn:aws:kms:eu-west-1:123456789012:key/abcd";
         const kms = definitionWith({ kmsKeyArn: key }).statements.filter((s) => String(s.Action).includes("kms"));
         assert.deepEqual(
-            kms.map((s) => [s.Action, s.Resource]),
-            [[["kms:GenerateDataKey", "kms:Decrypt"], key]],
+            kms.map((s) => [s.Sid, s.Action, s.Resource, Object.keys(s.Condition?.["StringEquals"] ?? {})]),
+            [
+                [
+                    "EncryptForWorkQueue",
+                    ["kms:GenerateDataKey", "kms:Decrypt"],
+                    key,
+                    ["kms:EncryptionContext:aws:sqs:arn"],
+                ],
+                [
+                    "EncryptForTopic",
+                    ["kms:GenerateDataKey", "kms:Decrypt"],
+                    key,
+                    ["kms:EncryptionContext:aws:sns:topicArn"],
+                ],
+            ],
         );
+    });
+
+    it("must keep statements that differ only by their condition apart", () => {
+        const grant = (arn: string) => ({
+            Effect: "Allow" as const,
+            Action: ["kms:Decrypt"],
+            Resource: "key",
+            Condition: { StringEquals: { "kms:EncryptionContext:aws:sqs:arn": arn } },
+        });
+        const task = (statement: ReturnType<typeof grant>) => ({ state: callbackTask(), statements: [statement] });
+        const [a, b] = [grant("arn:1"), grant("arn:2")];
+        assert.deepEqual(statementsOf([task(a), task(b), task(grant("arn:1"))]), [a, b]);
     });
 
     it("must keep statements that differ only by resource identity apart", () => {

@@ -77,8 +77,11 @@ describe("the Pulumi CLI's config rules, offline", () => {
         assert.deepEqual(problemsOf("  a:\n    type: array\n    default: []\n", undefined), [
             "Pulumi.yaml config a: the configuration key 'a' declares an array but does not specify the underlying type via the 'items' attribute.",
         ]);
-        assert.deepEqual(problemsOf("  t:\n    type: object\n    default: {}\n", undefined), [
-            'Pulumi.yaml config t: type must be one of string, integer, boolean, array (got "object"); there is no object type.',
+        assert.deepEqual(problemsOf("  t:\n    type: map\n    default: {}\n", undefined), [
+            'Pulumi.yaml config t: type must be one of string, integer, boolean, array, object (got "map").',
+        ]);
+        assert.deepEqual(problemsOf("  t:\n    type: object\n    default: []\n", undefined), [
+            "Pulumi.yaml config t: the default value specified for configuration key 't' is not of the expected type 'object' (got []).",
         ]);
         assert.deepEqual(problemsOf("  t:\n    foo: bar\n", undefined), [
             "Pulumi.yaml config t: 'foo' not allowed; a declaration has only type, items, description, secret, default, value (for a map as a default, write it under default:).",
@@ -91,18 +94,31 @@ describe("the Pulumi CLI's config rules, offline", () => {
         ]);
     });
 
-    it("must check a typed key's stack value as the CLI reads it: the text written in the file", () => {
+    it("must check a typed key's stack value as the CLI reads it: decoded and encoded again", () => {
         const project =
-            "  n:\n    type: integer\n    default: 1\n  b:\n    type: boolean\n    default: false\n  s:\n    type: string\n    default: x\n  l:\n    type: array\n    items:\n      type: integer\n    default: []\n";
-        assert.deepEqual(problemsOf(project, 'config:\n  n: "+7"\n  b: "true"\n  s: 12\n  l: [1, "2"]\n'), []);
-        assert.deepEqual(problemsOf(project, "config:\n  n: 5.0\n  b: yes\n  s: [x]\n  l: [1.5]\n"), [
-            "Stack 'dev' with configuration key 'b' must be of type 'boolean' (got \"yes\").",
-            "Stack 'dev' with configuration key 'l' must be of type 'array<integer>' (got [1.5]).",
-            "Stack 'dev' with configuration key 'n' must be of type 'integer' (got \"5.0\").",
-            "Stack 'dev' with configuration key 's' must be of type 'string' (got [\"x\"]).",
-        ]);
+            "  n:\n    type: integer\n    default: 1\n  b:\n    type: boolean\n    default: false\n  s:\n    type: string\n    default: x\n  l:\n    type: array\n    items:\n      type: integer\n    default: []\n  m:\n    type: object\n    default: {}\n  ms:\n    type: array\n    items:\n      type: object\n    default: []\n";
+        // The CLI re-encodes the file before reading it: 5.0 and 0x5 are the integer 5, True is true.
+        assert.deepEqual(
+            problemsOf(project, 'config:\n  n: 5.0\n  b: True\n  s: 12\n  l: [1, "2"]\n  m: {a: 1}\n  ms: [{a: 1}]\n'),
+            [],
+        );
+        assert.equal(cliStackConfig("dev", PROJECT(project), "config:\n  n: 0x5\n").config.get("demo:n")?.text, "5");
+        assert.deepEqual(
+            problemsOf(project, 'config:\n  n: "5.0"\n  b: yes\n  s: [x]\n  l: [1.5]\n  m: [1]\n  ms: [1]\n'),
+            [
+                "Stack 'dev' with configuration key 'b' must be of type 'boolean' (got \"yes\").",
+                "Stack 'dev' with configuration key 'l' must be of type 'array<integer>' (got [1.5]).",
+                "Stack 'dev' with configuration key 'm' must be of type 'object' (got [1]).",
+                "Stack 'dev' with configuration key 'ms' must be of type 'array<object>' (got [1]).",
+                "Stack 'dev' with configuration key 'n' must be of type 'integer' (got \"5.0\").",
+                "Stack 'dev' with configuration key 's' must be of type 'string' (got [\"x\"]).",
+            ],
+        );
         assert.ok(matchesType("integer", undefined, "9223372036854775807"));
         assert.ok(!matchesType("integer", undefined, "9223372036854775808"), "beyond 64 bits");
+        const empty = cliStackConfig("dev", PROJECT(project), "config:\n  s:\n");
+        assert.equal(empty.config.get("demo:s")?.text, "");
+        assert.match(empty.unchecked[0] ?? "", /s has no value; the CLI warns and reads it as an empty string/);
     });
 
     it("must require secret keys to be encrypted, and name encrypted values as not checked", () => {
@@ -178,7 +194,7 @@ describe("npm run check-config", function () {
         const file = path.join(dir, "Pulumi.bad.yaml");
         await writeFile(
             file,
-            "config:\n  callback-workflow:maxReceiveCount: 5.0\n  callback-workflow:heartbeatSeconds: 2\n  callback-workflow:workerTimeoutSecs: 10\n  callback-workflow:token:\n    secure: AAABAK1x\n",
+            "config:\n  callback-workflow:maxReceiveCount: '5.0'\n  callback-workflow:heartbeatSeconds: 2\n  callback-workflow:workerTimeoutSecs: 10\n  callback-workflow:token:\n    secure: AAABAK1x\n",
         );
         const result = await check("--stack", "bad", "--file", file);
         assert.equal(result.code, 1);

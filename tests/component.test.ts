@@ -351,6 +351,9 @@ describe("CallbackWorkflow on the mocked runtime", function () {
             assert.deepEqual(statements.at(-1)?.Condition, {
                 StringEquals: { "kms:EncryptionContext:aws:states:stateMachineArn": STATE_MACHINE_ARN },
             });
+            assert.deepEqual(statements.at(-2)?.Condition, {
+                StringEquals: { "kms:EncryptionContext:aws:sqs:arn": QUEUE_ARN },
+            });
             const devStatements = rows(rolePolicy(dev, "callback-worker-policy").Statement);
             assert.ok(
                 !devStatements.some(([, actions]) => actions.some((a) => a.startsWith("kms:"))),
@@ -386,10 +389,31 @@ describe("CallbackWorkflow on the mocked runtime", function () {
                 ["SendToWorkQueue", ["sqs:SendMessage"], [QUEUE_ARN]],
                 ["EncryptForWorkQueue", ["kms:GenerateDataKey", "kms:Decrypt"], [KEY_ARN]],
                 ["PublishNotifications", ["sns:Publish"], [TOPIC_ARN]],
+                ["EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [KEY_ARN]],
                 ["LogDelivery", [...LOG_DELIVERY_ACTIONS], ["*"]],
                 ["XRayTracing", [...XRAY_ACTIONS], ["*"]],
                 ["LogDeliveryToEncryptedLogGroup", ["kms:GenerateDataKey"], [KEY_ARN]],
             ]);
+            // Each use of the key is scoped to one resource by the encryption context its service sets.
+            const statements = rolePolicy(prod, "callback-sfn-policy").Statement;
+            const condition = (sid: string): unknown => statements.find((st) => st.Sid === sid)?.Condition;
+            assert.deepEqual(condition("EncryptForWorkQueue"), {
+                StringEquals: { "kms:EncryptionContext:aws:sqs:arn": QUEUE_ARN },
+            });
+            assert.deepEqual(condition("EncryptForTopic"), {
+                StringEquals: { "kms:EncryptionContext:aws:sns:topicArn": TOPIC_ARN },
+            });
+        });
+
+        it("must scope every use of the customer key: no KMS statement without a condition", () => {
+            for (const policy of ofType(prod, TYPES.rolePolicy)) {
+                for (const statement of jsonInput<PolicyDocument>(policy, "policy").Statement) {
+                    const actions = typeof statement.Action === "string" ? [statement.Action] : statement.Action;
+                    if (actions.some((a) => a.startsWith("kms:"))) {
+                        assert.ok(statement.Condition, `${policy.name} ${String(statement.Sid)} is unscoped`);
+                    }
+                }
+            }
         });
 
         it("must grant SendTask* to the worker role only, and no wildcard but log delivery and X-Ray", () => {
@@ -472,15 +496,43 @@ describe("CallbackWorkflow on the mocked runtime", function () {
                     [
                         "CloudWatchLogsDeliveryDecrypts",
                         { Service: "delivery.logs.amazonaws.com" },
-                        { StringEquals: { "aws:SourceAccount": ACCOUNT_ID } },
+                        {
+                            StringEquals: { "aws:SourceAccount": ACCOUNT_ID },
+                            ArnLike: { "aws:SourceArn": `arn:aws:logs:${REGION}:${ACCOUNT_ID}:*` },
+                        },
                     ],
                     [
                         "CloudWatchAlarmsPublishToEncryptedTopic",
                         { Service: "cloudwatch.amazonaws.com" },
-                        { StringEquals: { "aws:SourceAccount": ACCOUNT_ID } },
+                        {
+                            StringEquals: { "aws:SourceAccount": ACCOUNT_ID },
+                            ArnLike: {
+                                "kms:EncryptionContext:aws:sns:topicArn": `arn:aws:sns:${REGION}:${ACCOUNT_ID}:callback-alarms-*`,
+                            },
+                        },
                     ],
                 ],
             );
+        });
+
+        it("must encrypt every data store with a key given by ARN too, the alarm topic included", async () => {
+            const given = "arn:aws:kms:eu-west-1:123456789012:key/11112222-3333-4444-5555-666677778888";
+            const run = await runProgram("build/index.js", {
+                stack: "prod",
+                config: { ...stackConfig("prod"), "callback-workflow:kmsKey": given },
+            });
+            assert.ok(!ofType(run, TYPES.key).length, "no key created");
+            const stores = run.resources.filter((r) =>
+                ([TYPES.queue, TYPES.topic, TYPES.logGroup, TYPES.stateMachine] as string[]).includes(r.type),
+            );
+            assert.equal(stores.length, 7, "two queues, two topics, two log groups, the state machine");
+            for (const r of stores) {
+                const keyOf =
+                    r.type === TYPES.stateMachine
+                        ? (r.inputs["encryptionConfiguration"] as { kmsKeyId?: string } | undefined)?.kmsKeyId
+                        : (r.inputs["kmsMasterKeyId"] ?? r.inputs["kmsKeyId"]);
+                assert.equal(keyOf, given, `${r.name} is encrypted with the given key`);
+            }
         });
 
         it("must encrypt every resource of prod that holds task data with the customer key, and know every type", () => {

@@ -142,6 +142,23 @@ describe("local harness: smoke script against the loopback endpoint", function (
         );
     });
 
+    it("must say which credentials to set when it has none, without a stack trace (exit 1)", async () => {
+        await assert.rejects(
+            run(
+                process.execPath,
+                [path.join(REPO_ROOT, "build", "scripts", "smoke.js"), "--state-machine-arn", stack.stateMachineArn],
+                // No credentials at all, and no instance metadata to fall back on.
+                { env: { PATH: process.env["PATH"] ?? "", HOME: "/nonexistent", AWS_EC2_METADATA_DISABLED: "true" } },
+            ),
+            (error: { code?: number; stderr?: string }) => {
+                assert.equal(error.code, 1);
+                assert.match(error.stderr ?? "", /^No usable AWS credentials \(CredentialsProviderError: /);
+                assert.doesNotMatch(error.stderr ?? "", /\n\s+at /);
+                return true;
+            },
+        );
+    });
+
     it("must answer StateMachineDoesNotExist for another state machine", async () => {
         await assert.rejects(
             smoke("--state-machine-arn", "arn:aws:states:eu-west-1:123456789012:stateMachine:other"),

@@ -52,7 +52,7 @@ describe("preview and deploy wrappers", () => {
 
     for (const [argv, message] of [
         [["destroy", "--stack", "dev"], 'The first argument must be preview or deploy (got "destroy").'],
-        [["preview"], "--stack must name a stack, such as dev or prod (got undefined)."],
+        [["preview"], "--stack is required: the stack to run, such as dev or prod."],
         [
             ["preview", "--stack", "staging"],
             "There is no Pulumi.staging.yaml: create the stack with `pulumi stack init staging` and commit its config.",

@@ -156,6 +156,24 @@ describe("upgrade safety: the resource set of each shipped stack", function () {
         });
         assert.ok(run.resources.every((r) => r.name.startsWith("approvals")));
         assert.deepEqual(compare(expected, run), { removed: [], added: [], renamed: expected });
+        // But the log groups' names start with the workflow's: those two are replaced, their logs lost
+        // (README, "Upgrade safety"). Inputs that hold other resources' IDs keep them under an alias.
+        const before = expectedReplacingInputs("dev");
+        const after = replacingInputs(run);
+        const nameChanges = run.resources.flatMap((r) => {
+            const old = r.aliases.find((alias) => alias in before);
+            const was = old === undefined ? undefined : before[old];
+            const now = after[r.urn];
+            return was && now && (was["name"] !== now["name"] || was["namePrefix"] !== now["namePrefix"])
+                ? [
+                      `${r.name}: ${String(was["namePrefix"] ?? was["name"])} → ${String(now["namePrefix"] ?? now["name"])}`,
+                  ]
+                : [];
+        });
+        assert.deepEqual(nameChanges, [
+            "approvals-sfn-logs: /aws/vendedlogs/states/callback- → /aws/vendedlogs/states/approvals-",
+            "approvals-worker-logs: /aws/lambda/callback-worker- → /aws/lambda/approvals-worker-",
+        ]);
     });
 
     it("must report a renamed workflow without an alias as every resource deleted and created anew", async () => {
