@@ -19,7 +19,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderDefinition } from "./asl";
 import { BUNDLE_HANDLER, bundleWorkerOnce, type LambdaRuntime } from "./bundle";
 import { callbackDefinition } from "./definition";
-import { callTimeoutMsFor, workerHeartbeatInterval } from "./limits";
+import { callTimeoutMsFor, queueAgeAlarmSeconds, workerHeartbeatInterval } from "./limits";
 import {
     assumeRolePolicy,
     denyInsecureTransport,
@@ -329,11 +329,13 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         // Alarms: the DLQ is only useful if someone is told; so are failed, timed-out and aborted executions.
         let alarmTopicArn: pulumi.Output<string> | undefined;
         if (settings.alarms) {
-            alarmTopicArn =
+            const created =
                 settings.alarmTopicArn !== undefined
-                    ? pulumi.output(settings.alarmTopicArn)
+                    ? undefined
                     : this.createAlarmTopic(name, settings, kmsKeyArn, partition, accountId, tags);
-            this.createAlarms(name, alarmTopicArn, dlq, stateMachine, tags);
+            alarmTopicArn = created?.arn ?? pulumi.output(settings.alarmTopicArn as pulumi.Input<string>);
+            // After the topic's policy: an alarm that fires before CloudWatch may publish is lost.
+            this.createAlarms(name, settings, alarmTopicArn, { queue, dlq, stateMachine }, tags, created?.policy);
         }
 
         this.stateMachineArn = stateMachine.arn;
@@ -379,14 +381,14 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         partition: pulumi.Output<string>,
         accountId: pulumi.Output<string>,
         tags: Record<string, string>,
-    ): pulumi.Output<string> {
+    ): { arn: pulumi.Output<string>; policy: sns.TopicPolicy } {
         const parent = { parent: this };
         const topic = new sns.Topic(
             `${name}-alarms`,
             { ...(kmsKeyArn !== undefined ? { kmsMasterKeyId: kmsKeyArn } : {}), tags },
             parent,
         );
-        new sns.TopicPolicy(
+        const policy = new sns.TopicPolicy(
             `${name}-alarms-policy`,
             {
                 arn: topic.arn,
@@ -417,17 +419,18 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
                 parent,
             );
         });
-        return topic.arn;
+        return { arn: topic.arn, policy };
     }
 
     private createAlarms(
         name: string,
+        settings: ResolvedArgs,
         topicArn: pulumi.Output<string>,
-        dlq: sqs.Queue,
-        stateMachine: sfn.StateMachine,
+        { queue, dlq, stateMachine }: { queue: sqs.Queue; dlq: sqs.Queue; stateMachine: sfn.StateMachine },
         tags: Record<string, string>,
+        topicPolicy: sns.TopicPolicy | undefined,
     ): void {
-        const parent = { parent: this };
+        const parent = { parent: this, ...(topicPolicy ? { dependsOn: [topicPolicy] } : {}) };
         const common = {
             comparisonOperator: "GreaterThanThreshold",
             threshold: 0,
@@ -450,9 +453,24 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             },
             parent,
         );
+        const age = queueAgeAlarmSeconds(settings.taskTimeoutSeconds, settings.heartbeatSeconds);
+        new cloudwatch.MetricAlarm(
+            `${name}-queue-oldest-message`,
+            {
+                ...common,
+                threshold: age,
+                alarmDescription: `The oldest task message of callback workflow ${name} has waited over ${age} s: work is waiting and no worker is answering; its task fails ${settings.heartbeatSeconds !== undefined ? `after ${settings.heartbeatSeconds} s without a heartbeat` : `at its ${settings.taskTimeoutSeconds} s timeout`}.`,
+                namespace: "AWS/SQS",
+                metricName: "ApproximateAgeOfOldestMessage",
+                dimensions: { QueueName: queue.name },
+                statistic: "Maximum",
+            },
+            parent,
+        );
         for (const [suffix, metricName, what] of [
             ["executions-failed", "ExecutionsFailed", "failed"],
-            ["executions-timed-out", "ExecutionsTimedOut", "timed out"],
+            // Fires when an execution outlives its callback task by EXECUTION_GRACE_SECONDS: stuck elsewhere.
+            ["executions-timed-out", "ExecutionsTimedOut", "timed out (stuck past their task's timeout)"],
             ["executions-aborted", "ExecutionsAborted", "were aborted"],
         ] as const) {
             new cloudwatch.MetricAlarm(

@@ -21,6 +21,7 @@ import {
     type Transition,
 } from "./asl";
 import type { PolicyStatement } from "./iam";
+import { executionTimeoutFor } from "./limits";
 
 /** The state names, as the common examples of this pattern name them. */
 export const STATE_NAMES = {
@@ -201,6 +202,8 @@ export function callbackDefinition(inputs: CallbackDefinitionInputs): {
         Comment:
             "Sends a task with its token to the work queue, waits for the worker's callback, and notifies the outcome.",
         StartAt: STATE_NAMES.wait,
+        // The execution's own timeout: past its task's, only a stuck execution reaches it (ExecutionsTimedOut).
+        TimeoutSeconds: executionTimeoutFor(inputs.taskTimeoutSeconds),
         States: [
             { name: STATE_NAMES.wait, state: wait.state },
             { name: STATE_NAMES.notifySuccess, state: notifySuccess.state },

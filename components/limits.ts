@@ -106,6 +106,27 @@ export function startMarginMs(callTimeoutMs: number): number {
     return callTimeoutMs + WORKER_TIMING.finishMarginMs;
 }
 
+/**
+ * How much longer than its callback task an execution may run before Step Functions times it out: the
+ * Notify states' publishes and retries take seconds, so an execution that outlives its task by this
+ * much is stuck elsewhere, and the `ExecutionsTimedOut` alarm says so.
+ */
+export const EXECUTION_GRACE_SECONDS = 300;
+
+/** The execution's own `TimeoutSeconds` for a callback task of `taskTimeoutSeconds`. */
+export function executionTimeoutFor(taskTimeoutSeconds: number): number {
+    return Math.min(AWS_LIMITS.stepFunctionsTaskTimeoutSeconds.max, taskTimeoutSeconds + EXECUTION_GRACE_SECONDS);
+}
+
+/**
+ * The age of the oldest message on the work queue past which the queue-age alarm fires: half the time
+ * a message may wait for its first receive (the heartbeat timeout when there is one, else the task's
+ * timeout), so someone hears that work is waiting before the tasks fail.
+ */
+export function queueAgeAlarmSeconds(taskTimeoutSeconds: number, heartbeatSeconds: number | undefined): number {
+    return Math.max(60, Math.floor((heartbeatSeconds ?? taskTimeoutSeconds) / 2));
+}
+
 /** The visibility timeout of a work queue whose worker runs `workerTimeoutSeconds` after a batching window. */
 export function visibilityTimeoutFor(workerTimeoutSeconds: number, batchingWindowSeconds: number): number {
     return GUARDRAILS.visibilityTimeoutMultiplier * workerTimeoutSeconds + batchingWindowSeconds;
@@ -150,6 +171,68 @@ export function workerHeartbeatInterval(heartbeatSeconds: number | undefined, wo
         return 0;
     }
     return Math.max(1, Math.min(Math.floor(heartbeatSeconds / 3), workerTimeoutSeconds - 1));
+}
+
+/** The settings the timing relations are stated over. */
+export interface TimingSettings {
+    readonly taskTimeoutSeconds: number;
+    readonly heartbeatSeconds: number | undefined;
+    readonly maxReceiveCount: number;
+    readonly workerTimeoutSeconds: number;
+    readonly batchingWindowSeconds: number;
+}
+
+/**
+ * The longest a live worker can leave a task without a heartbeat: a message whose receive failed comes
+ * back one visibility timeout later, and waits up to a batching window for its next invocation, which
+ * beats as soon as it starts. (Before the first receive, the time the message waits in the queue counts
+ * too: that is the backlog the queue-age alarm watches.)
+ */
+export function longestHeartbeatGapSeconds(settings: TimingSettings): number {
+    return (
+        visibilityTimeoutFor(settings.workerTimeoutSeconds, settings.batchingWindowSeconds) +
+        settings.batchingWindowSeconds
+    );
+}
+
+/**
+ * When the last receive can start at the latest, in seconds after the first: receive k comes about
+ * (k − 1) visibility timeouts (plus batching windows) after the first. The worker needs one more
+ * invocation to send the last receive's failure.
+ */
+export function lastReceiveDoneSeconds(settings: TimingSettings): number {
+    return (settings.maxReceiveCount - 1) * longestHeartbeatGapSeconds(settings) + settings.workerTimeoutSeconds;
+}
+
+/**
+ * The timing relations between settings that live in different resources (the task's timeouts in the
+ * definition, the queue's visibility and redrive, the worker's timeout and heartbeat interval), each
+ * broken one with the numbers. Stated once here; the component's argument validation reports them.
+ */
+export function timingProblems(settings: TimingSettings): Array<{ key: string; reason: string }> {
+    const problems: Array<{ key: string; reason: string }> = [];
+    const visibility = visibilityTimeoutFor(settings.workerTimeoutSeconds, settings.batchingWindowSeconds);
+    const gap = longestHeartbeatGapSeconds(settings);
+    const h = settings.heartbeatSeconds;
+    if (h !== undefined && h >= settings.taskTimeoutSeconds) {
+        problems.push({
+            key: "heartbeatSeconds",
+            reason: `must be less than taskTimeoutSeconds (got ${h} >= ${settings.taskTimeoutSeconds}).`,
+        });
+    } else if (h !== undefined && h <= gap) {
+        problems.push({
+            key: "heartbeatSeconds",
+            reason: `must be greater than the longest a live worker leaves a task without a heartbeat: a redelivered message waits the visibility timeout (${visibility} s = ${GUARDRAILS.visibilityTimeoutMultiplier} × workerTimeoutSeconds ${settings.workerTimeoutSeconds} + batchingWindowSeconds ${settings.batchingWindowSeconds}) plus a batching window, ${gap} s in all (got ${h}).`,
+        });
+    }
+    const needed = lastReceiveDoneSeconds(settings);
+    if (settings.taskTimeoutSeconds < needed) {
+        problems.push({
+            key: "taskTimeoutSeconds",
+            reason: `must leave room for every receive up to maxReceiveCount, so that the last one can fail the task before it times out: (maxReceiveCount ${settings.maxReceiveCount} − 1) × ${gap} s between receives + workerTimeoutSeconds ${settings.workerTimeoutSeconds} = ${needed} s (got ${settings.taskTimeoutSeconds}).`,
+        });
+    }
+    return problems;
 }
 
 /**

@@ -9,8 +9,11 @@ import {
     DEFAULT_LAMBDA_RUNTIME,
     dlqOutlivesQueue,
     GUARDRAILS,
+    lastReceiveDoneSeconds,
+    longestHeartbeatGapSeconds,
     LAMBDA_RUNTIME_DEPRECATION,
     NODE_RUNTIME_TARGETS,
+    timingProblems,
     visibilityTimeoutFor,
     workerRuntimes,
     type LambdaRuntime,
@@ -28,13 +31,31 @@ export interface TopicSubscription {
     readonly endpoint: string;
 }
 
+/** The quickest settings the guardrails allow: the floors of the timing relations. */
+const FASTEST = {
+    taskTimeoutSeconds: AWS_LIMITS.stepFunctionsTaskTimeoutSeconds.max,
+    heartbeatSeconds: undefined,
+    maxReceiveCount: GUARDRAILS.maxReceiveCount.min,
+    workerTimeoutSeconds: GUARDRAILS.workerTimeoutSeconds.min,
+    batchingWindowSeconds: AWS_LIMITS.sqsBatchingWindowSeconds.min,
+} as const;
+
 /**
  * Integer arguments: default and range, every range from `limits.ts` (AWS's limits or this project's
  * guardrails, which the policy pack applies too).
  */
 export const INTEGER_ARGS = {
-    taskTimeoutSeconds: { default: 3600, ...AWS_LIMITS.stepFunctionsTaskTimeoutSeconds },
-    heartbeatSeconds: { default: undefined, ...GUARDRAILS.heartbeatSeconds },
+    // The floors follow from the timing relations at the other settings' floors (see limits.ts).
+    taskTimeoutSeconds: {
+        default: 3600,
+        min: Math.max(AWS_LIMITS.stepFunctionsTaskTimeoutSeconds.min, lastReceiveDoneSeconds(FASTEST)),
+        max: AWS_LIMITS.stepFunctionsTaskTimeoutSeconds.max,
+    },
+    heartbeatSeconds: {
+        default: undefined,
+        min: Math.max(GUARDRAILS.heartbeatSeconds.min, longestHeartbeatGapSeconds(FASTEST) + 1),
+        max: GUARDRAILS.heartbeatSeconds.max,
+    },
     maxReceiveCount: { default: 5, ...GUARDRAILS.maxReceiveCount },
     workerTimeoutSeconds: { default: 30, ...GUARDRAILS.workerTimeoutSeconds },
     workerMemoryMb: { default: 256, ...AWS_LIMITS.lambdaMemoryMb },
@@ -207,9 +228,24 @@ export function argProblems(args: CallbackWorkflowArgs, today: Date = new Date()
         }
     }
 
-    const timeout = args.taskTimeoutSeconds ?? INTEGER_ARGS.taskTimeoutSeconds.default;
-    if (args.heartbeatSeconds !== undefined && args.heartbeatSeconds >= timeout) {
-        add("heartbeatSeconds", `must be less than taskTimeoutSeconds (got ${args.heartbeatSeconds} >= ${timeout}).`);
+    // The timing relations (limits.ts), once every number they relate is a valid integer.
+    const timingKeys = [
+        "taskTimeoutSeconds",
+        "heartbeatSeconds",
+        "maxReceiveCount",
+        "workerTimeoutSeconds",
+        "batchingWindowSeconds",
+    ];
+    if (!problems.some((p) => timingKeys.includes(p.key))) {
+        for (const problem of timingProblems({
+            taskTimeoutSeconds: args.taskTimeoutSeconds ?? INTEGER_ARGS.taskTimeoutSeconds.default,
+            heartbeatSeconds: args.heartbeatSeconds,
+            maxReceiveCount: args.maxReceiveCount ?? INTEGER_ARGS.maxReceiveCount.default,
+            workerTimeoutSeconds: args.workerTimeoutSeconds ?? INTEGER_ARGS.workerTimeoutSeconds.default,
+            batchingWindowSeconds: args.batchingWindowSeconds ?? INTEGER_ARGS.batchingWindowSeconds.default,
+        })) {
+            add(problem.key, problem.reason);
+        }
     }
     const queueRetention = args.queueRetentionSeconds ?? INTEGER_ARGS.queueRetentionSeconds.default;
     const dlqRetention = args.dlqRetentionSeconds ?? INTEGER_ARGS.dlqRetentionSeconds.default;

@@ -2,7 +2,7 @@
  * `npm start`: runs one execution of the callback flow offline and prints what happened. A local
  * harness (see harness.ts); production runs on AWS.
  *
- *   npm start -- [--scenario approve|reject|timeout|poison] [--input JSON] [--timeout-seconds N] [--stack NAME] [--json]
+ *   npm start -- [--scenario NAME] [--input JSON] [--timeout-seconds N] [--time-scale N] [--stack NAME] [--json]
  *   npm start -- --serve [--stack NAME]   keep the loopback Step Functions endpoint up for the smoke script
  *
  * `npm start` builds first (scripts/commands.mjs, which answers --help itself without building, with the
@@ -21,41 +21,75 @@ function loadHarness(): typeof Harness {
     return require("./harness") as typeof Harness;
 }
 
+/** What a scenario expects, from the stack it runs on (a stack with a heartbeat fails sooner). */
+type Expectation = (stack: RenderedStack) => { readonly status: Execution["status"]; readonly error?: string };
+
+/** A dev-like stack's task ends by its heartbeat when it has one, else by its timeout. */
+const NO_ANSWER: Expectation = (stack) => ({
+    status: "FAILED",
+    error: heartbeatOf(stack) !== undefined ? "States.HeartbeatTimeout" : "States.Timeout",
+});
+
 export const SCENARIOS = {
     approve: {
         about: "the worker approves: SendTaskSuccess → Notify Success → SUCCEEDED",
         input: { order: 42, decision: "approve" },
-        expect: { status: "SUCCEEDED", error: undefined },
-        worker: true,
-        poison: false,
-        timeoutSeconds: undefined,
+        expect: (() => ({ status: "SUCCEEDED" })) as Expectation,
+        timeScale: 1,
+        harness: {},
     },
     reject: {
         about: "the worker rejects: SendTaskFailure (Callback.Rejected) → Notify Failure → FAILED",
         input: { order: 42, decision: "reject", reason: "Over budget." },
-        expect: { status: "FAILED", error: "Callback.Rejected" },
-        worker: true,
-        poison: false,
-        timeoutSeconds: undefined,
+        expect: (() => ({ status: "FAILED", error: "Callback.Rejected" })) as Expectation,
+        timeScale: 1,
+        harness: {},
     },
     timeout: {
-        about: "no worker answers: States.Timeout → Notify Failure → FAILED",
+        about: "no worker answers: the heartbeat or the task timeout fails it → Notify Failure → FAILED",
         input: { order: 42 },
-        expect: { status: "FAILED", error: "States.Timeout" },
-        worker: false,
-        poison: false,
-        timeoutSeconds: 2,
+        expect: NO_ANSWER,
+        timeScale: 100,
+        harness: { worker: false },
     },
     poison: {
-        about: "the message has no task token: redelivered, moved to the DLQ after maxReceiveCount receives; the execution times out",
+        about: "the message has no task token: no heartbeat, redelivered until the DLQ; the task times out → FAILED",
         input: { order: 42 },
-        expect: { status: "FAILED", error: "States.Timeout" },
-        worker: true,
-        poison: true,
-        timeoutSeconds: 3,
+        expect: NO_ANSWER,
+        timeScale: 100,
+        harness: { poison: true },
+    },
+    backlog: {
+        about: "the worker starts 1.5 visibility timeouts late: its beat on receive keeps the task alive → SUCCEEDED",
+        input: { order: 42, decision: "approve" },
+        expect: (() => ({ status: "SUCCEEDED" })) as Expectation,
+        timeScale: 100,
+        harness: { backlogVisibilities: 1.5 },
+    },
+    crash: {
+        about: "the worker crashes on its first receive: redelivered one visibility timeout later → SUCCEEDED",
+        input: { order: 42, decision: "approve" },
+        expect: (() => ({ status: "SUCCEEDED" })) as Expectation,
+        timeScale: 100,
+        harness: { crashFirstInvocation: true },
+    },
+    hung: {
+        about: "Step Functions never answers the worker's first call: it times out, the SDK retries → SUCCEEDED",
+        input: { order: 42, decision: "approve" },
+        expect: (() => ({ status: "SUCCEEDED" })) as Expectation,
+        // The worker's own call timeout runs on the wall clock: a slower stack clock keeps it in proportion.
+        timeScale: 10,
+        harness: { hangFirstCall: true },
     },
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
+
+/** The callback task's `HeartbeatSeconds` in a rendered stack. */
+function heartbeatOf(stack: RenderedStack): number | undefined {
+    const states = stack.definition["States"] as Record<string, { Resource?: string; HeartbeatSeconds?: number }>;
+    return Object.values(states).find((state) => String(state.Resource).endsWith(".waitForTaskToken"))
+        ?.HeartbeatSeconds;
+}
 
 export interface ScenarioReport {
     readonly scenario: ScenarioName;
@@ -66,6 +100,9 @@ export interface ScenarioReport {
     readonly cause: string | undefined;
     readonly output: unknown;
     readonly durationMs: number;
+    /** The execution's duration on the stack's clock (× the time scale). */
+    readonly stackSeconds: number;
+    readonly timeScale: number;
     readonly snsMessages: LocalCallbackHarness["snsMessages"];
     readonly deadLetters: ReadonlyArray<{
         readonly messageId: string;
@@ -76,13 +113,13 @@ export interface ScenarioReport {
 }
 
 /**
- * A stack (default dev) as the harness runs it. A shorter timeout is a stack setting like any other: the
- * definition is rendered with it (and without a heartbeat, which must stay below the timeout).
+ * A stack (default dev) as the harness runs it: its own validated settings. `timeoutSeconds` renders it
+ * with another `taskTimeoutSeconds`, as a stack setting would (the program checks it like any other).
  */
 export function renderScenarioStack(timeoutSeconds: number | undefined, stack = "dev"): Promise<RenderedStack> {
     return loadHarness().renderStack(
         stack,
-        timeoutSeconds === undefined ? {} : { taskTimeoutSeconds: String(timeoutSeconds), heartbeatSeconds: undefined },
+        timeoutSeconds === undefined ? {} : { taskTimeoutSeconds: String(timeoutSeconds) },
     );
 }
 
@@ -92,36 +129,57 @@ export async function runScenario(
     options: {
         input?: unknown;
         timeoutSeconds?: number;
+        timeScale?: number;
         stack?: RenderedStack;
         onTrace?: (event: TraceEvent) => void;
     } = {},
 ): Promise<ScenarioReport> {
     const spec = SCENARIOS[scenario];
-    const stack = options.stack ?? (await renderScenarioStack(options.timeoutSeconds ?? spec.timeoutSeconds));
+    const stack = options.stack ?? (await renderScenarioStack(options.timeoutSeconds));
+    const timeScale = options.timeScale ?? spec.timeScale;
     const { LocalCallbackHarness } = loadHarness();
+    const harnessSpec = spec.harness as {
+        worker?: boolean;
+        poison?: boolean;
+        backlogVisibilities?: number;
+        crashFirstInvocation?: boolean;
+        hangFirstCall?: boolean;
+    };
     const harness = new LocalCallbackHarness({
         stack,
-        worker: spec.worker,
-        poison: spec.poison,
-        visibilityTimeoutMs: 100,
+        timeScale,
+        ...(harnessSpec.worker === false ? { worker: false } : {}),
+        ...(harnessSpec.poison ? { poison: true } : {}),
+        ...(harnessSpec.backlogVisibilities
+            ? { workerDelaySeconds: harnessSpec.backlogVisibilities * stack.visibilityTimeoutSeconds }
+            : {}),
+        ...(harnessSpec.crashFirstInvocation ? { crashFirstInvocation: true } : {}),
+        ...(harnessSpec.hangFirstCall ? { hangFirstCall: true } : {}),
         ...(options.onTrace ? { onTrace: options.onTrace } : {}),
     });
     try {
         await harness.start();
         const execution = harness.startExecution(options.input ?? spec.input);
         await execution.done;
-        const expected = spec.expect.error ? `${spec.expect.status} (${spec.expect.error})` : spec.expect.status;
+        if (harnessSpec.poison) {
+            // The message outlives its execution: follow it to the dead-letter queue.
+            await harness.drained((stack.maxReceiveCount + 1) * stack.visibilityTimeoutSeconds);
+        }
+        const expect = spec.expect(stack);
+        const expected = expect.error ? `${expect.status} (${expect.error})` : expect.status;
+        const durationMs = (execution.stopDate ?? Date.now()) - execution.startDate;
         return {
             scenario,
             status: execution.status,
             expected,
             asExpected:
-                execution.status === spec.expect.status &&
-                (spec.expect.error === undefined || execution.error === spec.expect.error),
+                execution.status === expect.status && (expect.error === undefined || execution.error === expect.error),
             error: execution.error,
             cause: execution.cause,
             output: execution.output,
-            durationMs: (execution.stopDate ?? Date.now()) - execution.startDate,
+            durationMs,
+            stackSeconds: (durationMs * timeScale) / 1000,
+            timeScale,
             snsMessages: harness.snsMessages,
             deadLetters: harness.queue.deadLetters.map(({ messageId, receiveCount, body }) => ({
                 messageId,
@@ -136,7 +194,7 @@ export async function runScenario(
 }
 
 /** The usage, printed for --help (scripts/commands.mjs prints the same for `npm start -- --help`). */
-export const USAGE = `Usage: npm start -- [--scenario ${Object.keys(SCENARIOS).join("|")}] [--input JSON] [--timeout-seconds N] [--stack NAME] [--json]
+export const USAGE = `Usage: npm start -- [--scenario NAME] [--input JSON] [--timeout-seconds N] [--time-scale N] [--stack NAME] [--json]
        npm start -- --serve [--stack NAME]
 Runs one execution of the callback flow offline (a local harness; production runs on AWS) and prints
 its trace. Exit 0 when the scenario ends as expected, 1 when it does not or the stack's configuration
@@ -145,10 +203,13 @@ Scenarios:
 ${Object.entries(SCENARIOS)
     .map(([name, spec]) => `  ${name.padEnd(8)} ${spec.about}`)
     .join("\n")}
+The stack's own settings apply; the harness's clock runs --time-scale times faster (default per
+scenario: 1 for approve and reject, 10 for hung, 100 for the others). The trace shows stack time.
 Options:
   --scenario NAME        the scenario to run (default approve)
   --input JSON           the execution input (default the scenario's)
-  --timeout-seconds N    re-render the definition with this taskTimeoutSeconds (1 to 3600) and no heartbeat
+  --timeout-seconds N    re-render the definition with this taskTimeoutSeconds (checked like the stack's)
+  --time-scale N         run the harness's clock N times faster than the wall clock (1 to 10000)
   --stack NAME           the stack whose Pulumi.<NAME>.yaml configures the definition (default dev)
   --json                 print one JSON report on stdout instead of the trace
   --serve                keep the loopback Step Functions endpoint up for scripts/smoke.ts (Ctrl-C stops it)
@@ -158,6 +219,7 @@ interface CliOptions {
     readonly scenario: ScenarioName;
     readonly input: unknown;
     readonly timeoutSeconds: number | undefined;
+    readonly timeScale: number | undefined;
     readonly stack: string;
     readonly json: boolean;
     readonly serve: boolean;
@@ -171,6 +233,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
             scenario: { type: "string", default: "approve" },
             input: { type: "string" },
             "timeout-seconds": { type: "string" },
+            "time-scale": { type: "string" },
             stack: { type: "string", default: "dev" },
             json: { type: "boolean", default: false },
             serve: { type: "boolean", default: false },
@@ -199,10 +262,15 @@ export function parseCli(argv: readonly string[]): CliOptions {
     let timeoutSeconds: number | undefined;
     if (values["timeout-seconds"] !== undefined) {
         timeoutSeconds = Number(values["timeout-seconds"]);
-        if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) {
-            throw new UsageError(
-                `--timeout-seconds must be an integer from 1 to 3600 (got "${values["timeout-seconds"]}").`,
-            );
+        if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) {
+            throw new UsageError(`--timeout-seconds must be a positive integer (got "${values["timeout-seconds"]}").`);
+        }
+    }
+    let timeScale: number | undefined;
+    if (values["time-scale"] !== undefined) {
+        timeScale = Number(values["time-scale"]);
+        if (!Number.isFinite(timeScale) || timeScale < 1 || timeScale > 10_000) {
+            throw new UsageError(`--time-scale must be a number from 1 to 10000 (got "${values["time-scale"]}").`);
         }
     }
     const stack = values.stack;
@@ -216,6 +284,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         scenario: scenario as ScenarioName,
         input,
         timeoutSeconds,
+        timeScale,
         stack,
         json: values.json,
         serve: values.serve,
@@ -224,9 +293,11 @@ export function parseCli(argv: readonly string[]): CliOptions {
 
 const COLOURS = { execution: "1;36", state: "36", sqs: "33", worker: "35", sfn: "34", sns: "32", dlq: "31" } as const;
 
-function formatTrace(event: TraceEvent, colour: boolean): string {
+function formatTrace(event: TraceEvent, colour: boolean, timeScale: number): string {
     const source = event.source.padEnd(9);
-    const at = `+${String(event.atMs).padStart(5)} ms`;
+    // On a faster clock, the stack's own time: what the timeline in the README shows.
+    const at =
+        timeScale === 1 ? `+${String(event.atMs).padStart(5)} ms` : `+${event.atStackSeconds.toFixed(1).padStart(7)} s`;
     return colour
         ? `\x1b[2m${at}\x1b[0m  \x1b[${COLOURS[event.source]}m${source}\x1b[0m ${event.text}`
         : `${at}  ${source} ${event.text}`;
@@ -235,10 +306,11 @@ function formatTrace(event: TraceEvent, colour: boolean): string {
 async function serve(stackName: string): Promise<void> {
     const { LocalCallbackHarness, renderStack } = loadHarness();
     const stack = await renderStack(stackName);
+    // The endpoint for the smoke script: the stack's clock 1000 times faster, so a redelivery takes a moment.
     const harness = new LocalCallbackHarness({
         stack,
-        visibilityTimeoutMs: 100,
-        onTrace: (e) => console.log(formatTrace(e, false)),
+        timeScale: 1000,
+        onTrace: (e) => console.log(formatTrace(e, false, 1000)),
     });
     await harness.start();
     console.log(`Local Step Functions endpoint: ${harness.endpointUrl}`);
@@ -258,26 +330,25 @@ async function main(): Promise<number> {
         return 0;
     }
     // Rendered first: a configuration error is the stack's, and is printed alone, before any trace.
-    const stack = await renderScenarioStack(
-        options.timeoutSeconds ?? SCENARIOS[options.scenario].timeoutSeconds,
-        options.stack,
-    );
+    const stack = await renderScenarioStack(options.timeoutSeconds, options.stack);
+    const timeScale = options.timeScale ?? SCENARIOS[options.scenario].timeScale;
     const colour = process.stdout.isTTY === true && process.env["NO_COLOR"] === undefined;
     if (!options.json) {
         console.log(
-            `Scenario ${options.scenario}: ${SCENARIOS[options.scenario].about}\n(local harness: the ${options.stack} stack's definition and the bundled worker, offline)\n`,
+            `Scenario ${options.scenario}: ${SCENARIOS[options.scenario].about}\n(local harness: the ${options.stack} stack's definition and the bundled worker, offline${timeScale === 1 ? "" : `; the stack's clock ${timeScale}× faster`})\n`,
         );
     }
     const report = await runScenario(options.scenario, {
         stack,
+        timeScale,
         ...(options.input !== undefined ? { input: options.input } : {}),
-        ...(options.json ? {} : { onTrace: (event: TraceEvent) => console.log(formatTrace(event, colour)) }),
+        ...(options.json ? {} : { onTrace: (event: TraceEvent) => console.log(formatTrace(event, colour, timeScale)) }),
     });
     if (options.json) {
         console.log(JSON.stringify(report, null, 2));
     } else {
         console.log(
-            `\n${report.status}${report.error ? ` (${report.error})` : ""} in ${report.durationMs} ms; expected ${report.expected}` +
+            `\n${report.status}${report.error ? ` (${report.error})` : ""} in ${report.durationMs} ms${report.timeScale === 1 ? "" : ` (${report.stackSeconds.toFixed(0)} s of stack time)`}; expected ${report.expected}` +
                 `\nSNS messages: ${report.snsMessages.length}; dead-letter queue: ${report.deadLetters.length} message(s)` +
                 (report.output !== undefined ? `\noutput: ${JSON.stringify(report.output)}` : ""),
         );

@@ -26,7 +26,10 @@ import { stackConfig } from "./stack-config";
 
 /** One line of the trace: what happened, when (ms since the harness started), where. */
 export interface TraceEvent {
+    /** Milliseconds since the harness started, on the wall clock. */
     readonly atMs: number;
+    /** Seconds since the harness started on the stack's clock: the wall clock × the time scale. */
+    readonly atStackSeconds: number;
     readonly source: "execution" | "state" | "sqs" | "worker" | "sfn" | "sns" | "dlq";
     readonly text: string;
 }
@@ -60,6 +63,10 @@ export interface RenderedStack {
     readonly maxReceiveCount: number;
     readonly batchSize: number;
     readonly workerEnvironment: Record<string, string>;
+    /** The work queue's visibility timeout, as rendered. */
+    readonly visibilityTimeoutSeconds: number;
+    /** The worker's Lambda timeout, as rendered. */
+    readonly workerTimeoutSeconds: number;
 }
 
 /**
@@ -93,7 +100,36 @@ export async function renderStack(
         maxReceiveCount: redrive.maxReceiveCount,
         batchSize: trigger.inputs["batchSize"] as number,
         workerEnvironment: (worker.inputs["environment"] as { variables: Record<string, string> }).variables,
+        visibilityTimeoutSeconds: queue.inputs["visibilityTimeoutSeconds"] as number,
+        workerTimeoutSeconds: worker.inputs["timeout"] as number,
     };
+}
+
+/** Fields of ASL states that are durations in seconds, scaled with the harness's clock. */
+const SECONDS_FIELDS = ["TimeoutSeconds", "Seconds", "IntervalSeconds", "MaxDelaySeconds"] as const;
+
+/**
+ * A copy of `definition` for the interpreter, on the harness's clock: every duration divided by
+ * `timeScale` (aws-local-stepfunctions times them with setTimeout, fractions included), and
+ * `HeartbeatSeconds` left out, since the interpreter does not enforce it: the harness does.
+ */
+export function scaleDefinition(definition: unknown, timeScale: number): unknown {
+    if (Array.isArray(definition)) {
+        return definition.map((item) => scaleDefinition(item, timeScale));
+    }
+    if (typeof definition !== "object" || definition === null) {
+        return definition;
+    }
+    return Object.fromEntries(
+        Object.entries(definition)
+            .filter(([key]) => key !== "HeartbeatSeconds")
+            .map(([key, value]) => [
+                key,
+                (SECONDS_FIELDS as readonly string[]).includes(key) && typeof value === "number"
+                    ? value / timeScale
+                    : scaleDefinition(value, timeScale),
+            ]),
+    );
 }
 
 export interface HarnessOptions {
@@ -102,8 +138,18 @@ export interface HarnessOptions {
     readonly worker?: boolean;
     /** Corrupts every message body (drops the task token), as a producer bug would. */
     readonly poison?: boolean;
-    /** Visibility timeout of the local queue; AWS's is minutes, the harness's is short to run in seconds. */
-    readonly visibilityTimeoutMs?: number;
+    /**
+     * How many times faster than the wall clock the stack's clock runs: the task's timeouts, the
+     * heartbeat timeout, retry intervals, the queue's visibility timeout and the backlog are the stack's
+     * own numbers divided by this. The worker runs unchanged, on the wall clock. Default 1.
+     */
+    readonly timeScale?: number;
+    /** The worker starts polling this many stack seconds after the harness starts: a backlog. */
+    readonly workerDelaySeconds?: number;
+    /** The worker's first invocation crashes before it answers anything (as an uncaught error would). */
+    readonly crashFirstInvocation?: boolean;
+    /** The endpoint never answers the first SendTask* call: a black-holed connection. */
+    readonly hangFirstCall?: boolean;
     /** The bundle the worker runs. Default: dist/callback-handler/index.mjs. */
     readonly workerEntryFile?: string;
     readonly onTrace?: (event: TraceEvent) => void;
@@ -112,6 +158,9 @@ export interface HarnessOptions {
 interface PendingToken {
     readonly resolve: (output: unknown) => void;
     readonly reject: (error: Error) => void;
+    /** Restarts the heartbeat timeout (Step Functions' HeartbeatSeconds), when the task has one. */
+    readonly beat: () => void;
+    readonly stopClock: () => void;
 }
 
 export class LocalCallbackHarness {
@@ -119,12 +168,16 @@ export class LocalCallbackHarness {
     public readonly snsMessages: SnsMessage[] = [];
     public readonly executions = new Map<string, Execution>();
     public queue!: InMemoryQueue;
-    private readonly started = Date.now();
+    /** Where the trace's clock starts: the harness's start, then the first execution's. */
+    private started = Date.now();
     private readonly pending = new Map<string, PendingToken>();
     private endpoint: FakeStepFunctions | undefined;
     private lambda: LambdaProcess | undefined;
     private poller: EventSourcePoller | undefined;
     private sequence = 0;
+    private invocations = 0;
+    private hung = false;
+    private readonly timers = new Set<NodeJS.Timeout>();
 
     constructor(private readonly options: HarnessOptions) {}
 
@@ -139,7 +192,7 @@ export class LocalCallbackHarness {
     public async start(): Promise<void> {
         this.queue = new InMemoryQueue({
             arn: this.options.stack.queueArn,
-            visibilityTimeoutMs: this.options.visibilityTimeoutMs ?? 250,
+            visibilityTimeoutMs: this.stackMs(this.options.stack.visibilityTimeoutSeconds),
             maxReceiveCount: this.options.stack.maxReceiveCount,
             onDeadLetter: (message) =>
                 this.log(
@@ -158,21 +211,63 @@ export class LocalCallbackHarness {
                 POWERTOOLS_LOG_LEVEL: "WARN",
             });
             const lambda = this.lambda;
+            const timeoutMs = this.options.stack.workerTimeoutSeconds * 1000; // the worker's own, wall clock
             this.poller = new EventSourcePoller(this.queue, {
                 batchSize: this.options.stack.batchSize,
                 pollIntervalMs: 20,
-                invoke: (event) => lambda.invoke(event),
+                invoke: (event) => {
+                    this.invocations += 1;
+                    if (this.options.crashFirstInvocation === true && this.invocations === 1) {
+                        return Promise.resolve({
+                            ok: false as const,
+                            error: { name: "Runtime.ExitError", message: "the worker crashed before answering" },
+                        });
+                    }
+                    return lambda.invoke(event, { timeoutMs });
+                },
                 onInvocation: (records, result) => this.logInvocation(records, result),
             });
-            this.poller.start();
+            if ((this.options.workerDelaySeconds ?? 0) <= 0) {
+                this.poller.start();
+            } // else from the first execution's start: a backlog (see startExecution)
         }
     }
 
+    /** Resolves once the work queue is empty (or after `stackSeconds` on the stack's clock). */
+    public async drained(stackSeconds: number): Promise<void> {
+        const until = Date.now() + this.stackMs(stackSeconds);
+        while (this.queue.depth > 0 && Date.now() < until) {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+    }
+
+    /** The time scale: how many times faster than the wall clock the stack's clock runs. */
+    public get timeScale(): number {
+        return this.options.timeScale ?? 1;
+    }
+
+    /** Stack seconds as wall-clock milliseconds on the harness's clock. */
+    private stackMs(seconds: number): number {
+        return (seconds * 1000) / this.timeScale;
+    }
+
+    private later(fn: () => void, ms: number): NodeJS.Timeout {
+        const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            fn();
+        }, ms);
+        this.timers.add(timer);
+        return timer;
+    }
+
     public async stop(): Promise<void> {
+        this.timers.forEach(clearTimeout);
+        this.timers.clear();
         await this.poller?.stop();
         await this.lambda?.stop();
         await this.endpoint?.close();
-        for (const { reject } of this.pending.values()) {
+        for (const { reject, stopClock } of this.pending.values()) {
+            stopClock();
             reject(new Error("The harness stopped."));
         }
         this.pending.clear();
@@ -184,16 +279,28 @@ export class LocalCallbackHarness {
         const executionArn = `${stack.stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
         const token = randomBytes(96).toString("base64");
         const callbackState = this.stateNamed((state) => String(state["Resource"]).endsWith(".waitForTaskToken"));
+        const states = stack.definition["States"] as Record<string, { HeartbeatSeconds?: number }>;
+        const heartbeatSeconds = states[callbackState]?.HeartbeatSeconds;
         const handlers: Record<string, (input: unknown) => Promise<unknown>> = {
-            [callbackState]: (parameters) => this.sendAndWait(parameters as { MessageBody: unknown }, token),
+            [callbackState]: (parameters) =>
+                this.sendAndWait(parameters as { MessageBody: unknown }, token, heartbeatSeconds),
         };
         for (const snsState of this.statesNamed((state) => String(state["Resource"]).includes(":sns:publish"))) {
             handlers[snsState] = (parameters) =>
                 Promise.resolve(this.publish(parameters as { TopicArn: string; Subject: string; Message: string }));
         }
         const startDate = Date.now();
+        if (this.sequence === 1) {
+            this.started = startDate; // the trace's times are the execution's
+        }
         this.log("execution", `started ${executionArn} with input ${JSON.stringify(input)}`);
-        const machine = new StateMachine(stack.definition as never, {
+        const delay = this.options.workerDelaySeconds ?? 0;
+        if (this.sequence === 1 && delay > 0 && this.poller !== undefined) {
+            const poller = this.poller;
+            this.log("worker", `starts polling in ${delay} s (a backlog)`);
+            this.later(() => poller.start(), this.stackMs(delay));
+        }
+        const machine = new StateMachine(scaleDefinition(stack.definition, this.timeScale) as never, {
             // The definition was validated when it was rendered (validateDefinition), and the tests run it
             // through asl-validator; the interpreter's own pass would recompile its schemas (~0.4 s) per run.
             validationOptions: { noValidate: true },
@@ -266,8 +373,16 @@ export class LocalCallbackHarness {
             .map(([name]) => name);
     }
 
-    /** The overridden `sqs:sendMessage.waitForTaskToken`: enqueue, then wait for the token's answer. */
-    private sendAndWait(parameters: { MessageBody: unknown }, token: string): Promise<unknown> {
+    /**
+     * The overridden `sqs:sendMessage.waitForTaskToken`: enqueue, then wait for the token's answer. Its
+     * `TimeoutSeconds` is the interpreter's (scaled); its `HeartbeatSeconds` the harness enforces, as Step
+     * Functions does: from the moment the message is sent, restarted by every `SendTaskHeartbeat`.
+     */
+    private sendAndWait(
+        parameters: { MessageBody: unknown },
+        token: string,
+        heartbeatSeconds: number | undefined,
+    ): Promise<unknown> {
         let body = JSON.stringify(parameters.MessageBody);
         if (this.options.poison) {
             const { TaskToken: _dropped, ...rest } = parameters.MessageBody as Record<string, unknown>;
@@ -278,7 +393,40 @@ export class LocalCallbackHarness {
             "sqs",
             `message ${messageId} sent (token ${tokenRef(token)}${this.options.poison ? ", body corrupted: no TaskToken" : ""})`,
         );
-        return new Promise((resolve, reject) => this.pending.set(token, { resolve, reject }));
+        return new Promise((resolve, reject) => {
+            let timer: NodeJS.Timeout | undefined;
+            const stopClock = (): void => {
+                if (timer !== undefined) {
+                    clearTimeout(timer);
+                    this.timers.delete(timer);
+                }
+            };
+            const beat = (): void => {
+                stopClock();
+                if (heartbeatSeconds !== undefined) {
+                    timer = this.later(() => {
+                        this.pending.delete(token);
+                        this.log("sfn", `no heartbeat for ${heartbeatSeconds} s: States.HeartbeatTimeout`);
+                        const error = new Error(`No heartbeat for ${heartbeatSeconds} s.`);
+                        error.name = "States.HeartbeatTimeout";
+                        reject(error);
+                    }, this.stackMs(heartbeatSeconds));
+                }
+            };
+            this.pending.set(token, {
+                resolve: (output) => {
+                    stopClock();
+                    resolve(output);
+                },
+                reject: (error) => {
+                    stopClock();
+                    reject(error);
+                },
+                beat,
+                stopClock,
+            });
+            beat(); // the heartbeat clock starts when the message is sent
+        });
     }
 
     private publish(parameters: { TopicArn: string; Subject: string; Message: string }): { MessageId: string } {
@@ -299,6 +447,11 @@ export class LocalCallbackHarness {
             case "SendTaskFailure":
             case "SendTaskHeartbeat": {
                 const token = text(body["taskToken"]);
+                if (this.options.hangFirstCall === true && !this.hung) {
+                    this.hung = true;
+                    this.log("sfn", `${call.operation} for ${tokenRef(token)}: no answer (a black-holed connection)`);
+                    return { hang: true };
+                }
                 const pending = this.pending.get(token);
                 if (pending === undefined) {
                     this.log(
@@ -307,7 +460,9 @@ export class LocalCallbackHarness {
                     );
                     return sfnError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'");
                 }
-                if (call.operation === "SendTaskSuccess") {
+                if (call.operation === "SendTaskHeartbeat") {
+                    pending.beat();
+                } else if (call.operation === "SendTaskSuccess") {
                     this.pending.delete(token);
                     pending.resolve(JSON.parse(text(body["output"])));
                 } else if (call.operation === "SendTaskFailure") {
@@ -371,7 +526,8 @@ export class LocalCallbackHarness {
     }
 
     private log(source: TraceEvent["source"], text: string): void {
-        const event = { atMs: Date.now() - this.started, source, text };
+        const atMs = Date.now() - this.started;
+        const event = { atMs, atStackSeconds: (atMs * this.timeScale) / 1000, source, text };
         this.trace.push(event);
         this.options.onTrace?.(event);
     }

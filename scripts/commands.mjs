@@ -26,8 +26,11 @@ const TSC = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 const SCENARIOS = {
     approve: "the worker approves: SendTaskSuccess → Notify Success → SUCCEEDED",
     reject: "the worker rejects: SendTaskFailure (Callback.Rejected) → Notify Failure → FAILED",
-    timeout: "no worker answers: States.Timeout → Notify Failure → FAILED",
-    poison: "the message has no task token: redelivered, moved to the DLQ after maxReceiveCount receives; the execution times out",
+    timeout: "no worker answers: the heartbeat or the task timeout fails it → Notify Failure → FAILED",
+    poison: "the message has no task token: no heartbeat, redelivered until the DLQ; the task times out → FAILED",
+    backlog: "the worker starts 1.5 visibility timeouts late: its beat on receive keeps the task alive → SUCCEEDED",
+    crash: "the worker crashes on its first receive: redelivered one visibility timeout later → SUCCEEDED",
+    hung: "Step Functions never answers the worker's first call: it times out, the SDK retries → SUCCEEDED",
 };
 
 const HELP = "  -h, --help    print this usage";
@@ -51,7 +54,7 @@ dist/callback-handler/ and the policy pack to policy/bin/index.js. The bundles a
 each stage on stderr. Exit 1 when a stage fails.
 Options:
 ${HELP}`,
-    start: `Usage: npm start -- [--scenario ${Object.keys(SCENARIOS).join("|")}] [--input JSON] [--timeout-seconds N] [--stack NAME] [--json]
+    start: `Usage: npm start -- [--scenario NAME] [--input JSON] [--timeout-seconds N] [--time-scale N] [--stack NAME] [--json]
        npm start -- --serve [--stack NAME]
 Runs one execution of the callback flow offline (a local harness; production runs on AWS) and prints
 its trace. Exit 0 when the scenario ends as expected, 1 when it does not or the stack's configuration
@@ -60,10 +63,13 @@ Scenarios:
 ${Object.entries(SCENARIOS)
     .map(([name, about]) => `  ${name.padEnd(8)} ${about}`)
     .join("\n")}
+The stack's own settings apply; the harness's clock runs --time-scale times faster (default per
+scenario: 1 for approve and reject, 10 for hung, 100 for the others). The trace shows stack time.
 Options:
   --scenario NAME        the scenario to run (default approve)
   --input JSON           the execution input (default the scenario's)
-  --timeout-seconds N    re-render the definition with this taskTimeoutSeconds (1 to 3600) and no heartbeat
+  --timeout-seconds N    re-render the definition with this taskTimeoutSeconds (checked like the stack's)
+  --time-scale N         run the harness's clock N times faster than the wall clock (1 to 10000)
   --stack NAME           the stack whose Pulumi.<NAME>.yaml configures the definition (default dev)
   --json                 print one JSON report on stdout instead of the trace
   --serve                keep the loopback Step Functions endpoint up for scripts/smoke.ts (Ctrl-C stops it)

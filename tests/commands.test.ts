@@ -194,7 +194,7 @@ describe("npm start: its output", function () {
         assert.equal(stdout, "", "no scenario header");
         // The message is components/config.ts's (StackConfigError): the stack and each bad key.
         assert.match(stderr, new RegExp(`^Invalid configuration for stack "${stack.replace(".", "\\.")}":\n`));
-        assert.match(stderr, /callback-workflow:taskTimeoutSeconds must be an integer from 1 to 31536000 \(got 0\)/);
+        assert.match(stderr, /callback-workflow:taskTimeoutSeconds must be an integer from 21 to 31536000 \(got 0\)/);
         assert.match(stderr, /callback-workflow:retries is not a setting/);
         assert.doesNotMatch(stderr, STACK_TRACE);
     });

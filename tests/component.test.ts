@@ -163,7 +163,12 @@ describe("CallbackWorkflow on the mocked runtime", function () {
         ] as const) {
             it(`must set ${visibilityTimeoutFor(workerTimeoutSeconds, batchingWindowSeconds)} s for a ${workerTimeoutSeconds} s worker and a ${batchingWindowSeconds} s window`, async () => {
                 const run = await runProgram(() => {
-                    new CallbackWorkflow("v", { workerTimeoutSeconds, batchingWindowSeconds, alarms: false });
+                    new CallbackWorkflow("v", {
+                        workerTimeoutSeconds,
+                        batchingWindowSeconds,
+                        taskTimeoutSeconds: 86_400,
+                        alarms: false,
+                    });
                 });
                 const visibility = resource(run, TYPES.queue, "v-queue").inputs["visibilityTimeoutSeconds"] as number;
                 assert.equal(visibility, 6 * workerTimeoutSeconds + batchingWindowSeconds);
@@ -582,7 +587,7 @@ describe("CallbackWorkflow on the mocked runtime", function () {
             );
         });
 
-        it("must alarm on a non-empty DLQ and on failed, timed-out and aborted executions, to the alarm topic", () => {
+        it("must alarm on a non-empty DLQ, waiting work, and failed, stuck and aborted executions, after the topic may receive them", () => {
             const alarms = ofType(prod, TYPES.alarm);
             const alarmTopic = arn("sns", "callback-alarms-0a1b2c3");
             assert.deepEqual(
@@ -593,6 +598,12 @@ describe("CallbackWorkflow on the mocked runtime", function () {
                         "AWS/SQS",
                         "ApproximateNumberOfMessagesVisible",
                         { QueueName: "callback-dlq-0a1b2c3" },
+                    ],
+                    [
+                        "callback-queue-oldest-message",
+                        "AWS/SQS",
+                        "ApproximateAgeOfOldestMessage",
+                        { QueueName: "callback-queue-0a1b2c3" },
                     ],
                     [
                         "callback-executions-failed",
@@ -614,11 +625,19 @@ describe("CallbackWorkflow on the mocked runtime", function () {
                     ],
                 ],
             );
+            const policyUrn = resource(prod, TYPES.topicPolicy, "callback-alarms-policy").urn;
             for (const alarm of alarms) {
                 assert.equal(alarm.inputs["comparisonOperator"], "GreaterThanThreshold");
-                assert.equal(alarm.inputs["threshold"], 0);
+                // Half of prod's 900 s heartbeat for waiting work; any count for the others.
+                assert.equal(alarm.inputs["threshold"], alarm.name === "callback-queue-oldest-message" ? 450 : 0);
                 assert.deepEqual(alarm.inputs["alarmActions"], [alarmTopic]);
+                assert.ok(alarm.dependencies.includes(policyUrn), `${alarm.name} waits for the topic's policy`);
             }
+            // The execution's own timeout, which ExecutionsTimedOut counts: the task's and five minutes.
+            const definition = JSON.parse(
+                resource(prod, TYPES.stateMachine, "callback-state-machine").inputs["definition"] as string,
+            ) as { TimeoutSeconds: number };
+            assert.equal(definition.TimeoutSeconds, 86_400 + 300);
             assert.equal(prod.exports["alarmTopicArn"], alarmTopic);
             const topicPolicy = jsonInput<PolicyDocument>(
                 resource(prod, TYPES.topicPolicy, "callback-alarms-policy"),

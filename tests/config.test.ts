@@ -54,7 +54,7 @@ describe("stack configuration", function () {
         [
             "a heartbeat below its range (0 means none)",
             { heartbeatSeconds: "2" },
-            `${PROJECT}:heartbeatSeconds must be an integer from 3 to 31536000 (got 2).`,
+            `${PROJECT}:heartbeatSeconds must be an integer from 19 to 31536000 (got 2).`,
         ],
         [
             "an unknown log level",
@@ -68,8 +68,8 @@ describe("stack configuration", function () {
         ],
         [
             "a heartbeat not below the timeout",
-            { taskTimeoutSeconds: "600", heartbeatSeconds: "600" },
-            `${PROJECT}:heartbeatSeconds must be less than taskTimeoutSeconds (got 600 >= 600).`,
+            { taskTimeoutSeconds: "900", heartbeatSeconds: "900" },
+            `${PROJECT}:heartbeatSeconds must be less than taskTimeoutSeconds (got 900 >= 900).`,
         ],
         [
             "a DLQ that keeps messages no longer than its queue",

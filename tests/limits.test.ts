@@ -12,6 +12,7 @@ import {
     GUARDRAILS,
     runtimeSupported,
     supportedRuntimes,
+    timingProblems,
     workerHeartbeatInterval,
     workerRuntimes,
     WORKER_LIMITS,
@@ -40,8 +41,14 @@ const COMPANIONS: readonly CallbackWorkflowArgs[] = [
     { taskTimeoutSeconds: INTEGER_ARGS.taskTimeoutSeconds.max },
     { queueRetentionSeconds: INTEGER_ARGS.queueRetentionSeconds.min },
     { dlqRetentionSeconds: INTEGER_ARGS.dlqRetentionSeconds.max },
-    { batchingWindowSeconds: 1 },
-    { heartbeatSeconds: undefined, taskTimeoutSeconds: INTEGER_ARGS.taskTimeoutSeconds.min },
+    { batchingWindowSeconds: 1, taskTimeoutSeconds: INTEGER_ARGS.taskTimeoutSeconds.max },
+    // The floors of the timing relations: the quickest worker, the fewest receives.
+    {
+        workerTimeoutSeconds: INTEGER_ARGS.workerTimeoutSeconds.min,
+        maxReceiveCount: INTEGER_ARGS.maxReceiveCount.min,
+        taskTimeoutSeconds: INTEGER_ARGS.taskTimeoutSeconds.max,
+    },
+    { workerTimeoutSeconds: INTEGER_ARGS.workerTimeoutSeconds.min, maxReceiveCount: INTEGER_ARGS.maxReceiveCount.min },
 ];
 
 /** Every edge: each integer argument at its minimum and maximum, each choice and boolean at every value. */
@@ -86,14 +93,55 @@ describe("one source for every shared range", function () {
     it("must be refused by the program just outside every range", () => {
         for (const [key, spec] of Object.entries(INTEGER_ARGS)) {
             for (const value of [spec.min - 1, spec.max + 1]) {
-                assert.ok(
-                    argProblems({ taskTimeoutSeconds: INTEGER_ARGS.taskTimeoutSeconds.max, [key]: value }, TODAY).some(
-                        (p) => p.key === key,
-                    ),
-                    `${key} ${value} is refused`,
-                );
+                for (const companion of COMPANIONS) {
+                    assert.ok(
+                        argProblems({ ...companion, [key]: value }, TODAY).some((p) => p.key === key),
+                        `${key} ${value} is refused`,
+                    );
+                }
             }
         }
+    });
+
+    it("must hold the shipped stacks to the timing relations, with room to spare", () => {
+        for (const [name, settings] of [
+            [
+                "dev",
+                {
+                    taskTimeoutSeconds: 900,
+                    heartbeatSeconds: 300,
+                    maxReceiveCount: 5,
+                    workerTimeoutSeconds: 30,
+                    batchingWindowSeconds: 0,
+                },
+            ],
+            [
+                "prod",
+                {
+                    taskTimeoutSeconds: 86_400,
+                    heartbeatSeconds: 900,
+                    maxReceiveCount: 5,
+                    workerTimeoutSeconds: 60,
+                    batchingWindowSeconds: 0,
+                },
+            ],
+        ] as const) {
+            assert.deepEqual(timingProblems(settings), [], name);
+        }
+        // The relations bite: a heartbeat inside the longest gap, a timeout shorter than every receive.
+        const reasons = timingProblems({
+            taskTimeoutSeconds: 700,
+            heartbeatSeconds: 180,
+            maxReceiveCount: 5,
+            workerTimeoutSeconds: 30,
+            batchingWindowSeconds: 0,
+        });
+        assert.deepEqual(
+            reasons.map((r) => r.key),
+            ["heartbeatSeconds", "taskTimeoutSeconds"],
+        );
+        assert.match(reasons[0]?.reason ?? "", /180 s in all \(got 180\)/);
+        assert.match(reasons[1]?.reason ?? "", /= 750 s \(got 700\)/);
     });
 
     it("must hold the program to the guardrails the pack enforces by default", () => {

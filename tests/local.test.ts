@@ -6,7 +6,14 @@ import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { parseCli, renderScenarioStack, runScenario, type ScenarioName, type ScenarioReport } from "../local/cli";
+import {
+    parseCli,
+    renderScenarioStack,
+    runScenario,
+    SCENARIOS,
+    type ScenarioName,
+    type ScenarioReport,
+} from "../local/cli";
 import { USAGE as SMOKE_USAGE } from "../scripts/smoke";
 import { LocalCallbackHarness, renderStack, type RenderedStack } from "../local/harness";
 import { lambdaEnvironment } from "../local/lambda-process";
@@ -15,21 +22,33 @@ import { REPO_ROOT } from "../components/bundle";
 
 const run = promisify(execFile);
 
-describe("local harness: the four scenarios end to end", function () {
-    this.timeout(20_000);
+describe("local harness: the scenarios end to end, with the dev stack's own settings", function () {
+    this.timeout(30_000);
     // Each scenario has its own harness (endpoint, worker process, queue): they run side by side.
     let reports: Record<ScenarioName, ScenarioReport>;
+    let stack: RenderedStack;
+    const dev = { heartbeat: 300, visibility: 180, timeout: 900, receives: 5 };
 
     before(async () => {
-        const normal = await renderScenarioStack(undefined);
-        const short = await renderScenarioStack(1);
-        const [approve, reject, timeout, poison] = await Promise.all([
-            runScenario("approve", { stack: normal }),
-            runScenario("reject", { stack: normal }),
-            runScenario("timeout", { stack: short }),
-            runScenario("poison", { stack: short }),
-        ]);
-        reports = { approve, reject, timeout, poison };
+        stack = await renderScenarioStack(undefined);
+        const names = Object.keys(SCENARIOS) as ScenarioName[];
+        const ran = await Promise.all(names.map((name) => runScenario(name, { stack })));
+        reports = Object.fromEntries(names.map((name, i) => [name, ran[i]])) as Record<ScenarioName, ScenarioReport>;
+    });
+
+    /** When (stack seconds) the first trace event matching `pattern` happened. */
+    const at = (report: ScenarioReport, pattern: RegExp): number | undefined =>
+        report.trace.find((e) => pattern.test(e.text))?.atStackSeconds;
+
+    it("must render the dev stack's own numbers, not shortened ones", () => {
+        assert.equal(stack.visibilityTimeoutSeconds, dev.visibility);
+        assert.equal(stack.maxReceiveCount, dev.receives);
+        const states = stack.definition["States"] as Record<
+            string,
+            { HeartbeatSeconds?: number; TimeoutSeconds?: number }
+        >;
+        const wait = states["Start Task And Wait For Callback"];
+        assert.deepEqual([wait?.HeartbeatSeconds, wait?.TimeoutSeconds], [dev.heartbeat, dev.timeout]);
     });
 
     it("approve: SUCCEEDED through Notify Success, with the worker's output", () => {
@@ -52,35 +71,57 @@ describe("local harness: the four scenarios end to end", function () {
         const report = reports.reject;
         assert.equal(report.status, "FAILED");
         assert.equal(report.error, "Callback.Rejected");
-        assert.deepEqual(
-            report.snsMessages.map((m) => m.subject),
-            ["Callback workflow failed"],
-        );
         assert.match(
             report.snsMessages[0]?.message ?? "",
             /failed: \{"Error":"Callback.Rejected","Cause":"Over budget."\}$/,
         );
-        assert.deepEqual(report.deadLetters, []);
     });
 
-    it("timeout: FAILED with States.Timeout when no worker answers", () => {
+    it("timeout: no worker, no heartbeat: States.HeartbeatTimeout at HeartbeatSeconds", () => {
         const report = reports.timeout;
-        assert.equal(report.status, "FAILED");
-        assert.equal(report.error, "States.Timeout");
-        assert.ok(report.durationMs >= 1000, `ended after ${report.durationMs} ms`);
-        assert.match(report.snsMessages[0]?.message ?? "", /"Error":"States.Timeout"/);
+        assert.ok(report.asExpected, report.expected);
+        assert.equal(report.error, "States.HeartbeatTimeout");
+        const failedAt = at(report, /no heartbeat for 300 s/) ?? 0;
+        assert.ok(failedAt >= dev.heartbeat && failedAt < dev.heartbeat + 30, `at ${failedAt} s of stack time`);
+        assert.match(report.snsMessages[0]?.message ?? "", /"Error":"States.HeartbeatTimeout"/);
     });
 
-    it("poison: the unparseable message ends in the DLQ after maxReceiveCount receives, the execution times out", () => {
+    it("poison: no token, so no heartbeat: the task fails at HeartbeatSeconds; the message ends in the DLQ", () => {
         const report = reports.poison;
-        assert.equal(report.status, "FAILED");
-        assert.equal(report.error, "States.Timeout");
+        assert.ok(report.asExpected, report.expected);
+        assert.equal(report.error, "States.HeartbeatTimeout");
         assert.equal(report.deadLetters.length, 1);
-        assert.equal(report.deadLetters[0]?.receiveCount, 5, "the dev stack's maxReceiveCount");
-        assert.ok(!report.deadLetters[0]?.body.includes("TaskToken"));
-        const invocations = report.trace.filter((e) => e.source === "worker");
-        assert.equal(invocations.length, 5);
-        assert.ok(invocations.every((e) => e.text.endsWith("failed: FullBatchFailureError")));
+        assert.equal(report.deadLetters[0]?.receiveCount, dev.receives, "the dev stack's maxReceiveCount");
+        const invocations = report.trace.filter((e) => e.source === "worker" && e.text.startsWith("invoked"));
+        assert.equal(invocations.length, dev.receives);
+        // Receive k about (k − 1) visibility timeouts after the first, as on SQS.
+        const fifth = invocations[4]?.atStackSeconds ?? 0;
+        assert.ok(fifth >= 4 * dev.visibility && fifth < 4 * dev.visibility + 60, `receive 5 at ${fifth} s`);
+    });
+
+    it("backlog: the first receive comes 1.5 visibility timeouts late; its beat on receive keeps the task alive", () => {
+        const report = reports.backlog;
+        assert.ok(report.asExpected, `${report.status} ${report.error ?? ""}`);
+        const received = at(report, /^invoked/) ?? 0;
+        assert.ok(received >= 1.5 * dev.visibility, `first receive at ${received} s`);
+        assert.ok(received < dev.heartbeat, "before the heartbeat timeout");
+    });
+
+    it("crash: the first receive crashes; the second, one visibility timeout later, answers", () => {
+        const report = reports.crash;
+        assert.ok(report.asExpected, `${report.status} ${report.error ?? ""}`);
+        const invocations = report.trace.filter((e) => e.source === "worker" && e.text.startsWith("invoked"));
+        assert.match(invocations[0]?.text ?? "", /receive 1\) → failed: Runtime.ExitError/);
+        assert.match(invocations[1]?.text ?? "", /receive 2\) → batchItemFailures \[\]/);
+        const second = invocations[1]?.atStackSeconds ?? 0;
+        assert.ok(second >= dev.visibility && second < dev.heartbeat, `second receive at ${second} s`);
+    });
+
+    it("hung: the worker's first call gets no answer, times out, and the SDK's retry answers", () => {
+        const report = reports.hung;
+        assert.ok(report.asExpected, `${report.status} ${report.error ?? ""}`);
+        assert.ok(report.trace.some((e) => /no answer \(a black-holed connection\)/.test(e.text)));
+        assert.ok(report.durationMs >= 4_000, `the worker waited for its 5 s call timeout (${report.durationMs} ms)`);
     });
 });
 
@@ -103,7 +144,7 @@ describe("local harness: smoke script against the loopback endpoint", function (
 
     before(async () => {
         stack = await renderStack("dev");
-        harness = new LocalCallbackHarness({ stack, visibilityTimeoutMs: 100 });
+        harness = new LocalCallbackHarness({ stack, timeScale: 1000 });
         await harness.start();
     });
     after(async () => harness?.stop());
@@ -173,6 +214,7 @@ describe("local harness: command line", () => {
             scenario: "approve",
             input: undefined,
             timeoutSeconds: undefined,
+            timeScale: undefined,
             stack: "dev",
             json: false,
             serve: false,
@@ -196,6 +238,7 @@ describe("local harness: command line", () => {
                 scenario: "timeout",
                 input: { a: 1 },
                 timeoutSeconds: 5,
+                timeScale: undefined,
                 stack: "prod",
                 json: true,
                 serve: false,
@@ -204,9 +247,13 @@ describe("local harness: command line", () => {
     });
 
     for (const [args, message] of [
-        [["--scenario", "maybe"], '--scenario must be one of approve, reject, timeout, poison (got "maybe").'],
+        [
+            ["--scenario", "maybe"],
+            '--scenario must be one of approve, reject, timeout, poison, backlog, crash, hung (got "maybe").',
+        ],
+        [["--time-scale", "0.5"], '--time-scale must be a number from 1 to 10000 (got "0.5").'],
         [["--input", "{order: 1}"], "--input must be JSON, such as '{\"order\": 42}'"],
-        [["--timeout-seconds", "0"], '--timeout-seconds must be an integer from 1 to 3600 (got "0").'],
+        [["--timeout-seconds", "0"], '--timeout-seconds must be a positive integer (got "0").'],
         [["--verbose"], "Unknown option '--verbose'"],
         [["--stack", "../dev"], '--stack must name a stack, such as dev or prod (got "../dev").'],
         [["--stack", "staging"], "--stack staging: there is no Pulumi.staging.yaml."],

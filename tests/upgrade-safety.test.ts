@@ -115,9 +115,10 @@ describe("upgrade safety: the resource set of each shipped stack", function () {
             const run = await runProgram("build/index.js", { stack, config: stackConfig(stack) });
             const current = replacingInputs(run);
             if (process.env["UPDATE_EXPECTED"] === "1") {
+                const sorted = Object.fromEntries(Object.entries(current).sort(([a], [b]) => a.localeCompare(b)));
                 writeFileSync(
                     path.join(REPO_ROOT, "tests", "expected", `replacing-inputs-${stack}.json`),
-                    `${JSON.stringify(current, null, 2)}\n`,
+                    `${JSON.stringify(sorted, null, 2)}\n`,
                 );
             }
             const expected = expectedReplacingInputs(stack);
