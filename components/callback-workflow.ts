@@ -50,8 +50,25 @@ function workerCode(entry: string | undefined, runtime: LambdaRuntime): Promise<
 }
 
 /** Throws one error listing every invalid argument (`pulumi.InputPropertiesError`, as pulumi-eks does). */
+/**
+ * The longest name a workflow may have: its children are autonamed from it, and the longest,
+ * `<name>-worker-role-<7 hex>`, must fit IAM's 64 characters for a role name.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ */
+export const MAX_NAME_LENGTH = 64 - "-worker-role".length - "-0123456".length;
+
 function validate(name: string, args: CallbackWorkflowArgs): ResolvedArgs {
-    const problems = argProblems(args);
+    const problems = [
+        ...(/^[A-Za-z0-9_-]+$/.test(name) && name.length <= MAX_NAME_LENGTH
+            ? []
+            : [
+                  {
+                      key: "name",
+                      reason: `must be 1 to ${MAX_NAME_LENGTH} letters, digits, hyphens or underscores: the names of its resources are built from it (the longest, "${name}-worker-role-" and 7 characters, must fit IAM's 64; SQS queue names take no other characters) (got ${JSON.stringify(name)}, ${name.length} characters).`,
+                  },
+              ]),
+        ...argProblems(args),
+    ];
     if (problems.length > 0) {
         throw new pulumi.InputPropertiesError({
             message: `Invalid arguments for CallbackWorkflow "${name}":\n${problems.map((p) => `- \`${p.key}\` ${p.reason}`).join("\n")}`,

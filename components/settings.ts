@@ -170,7 +170,8 @@ export interface ArgProblem {
 
 export const DEFAULT_MESSAGE_TITLE = "Task started by Step Functions. Waiting for callback with task token.";
 
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const KMS_ALIAS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:alias\/[A-Za-z0-9/_-]+$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const SQS_QUEUE_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -264,7 +265,13 @@ export function argProblems(args: CallbackWorkflowArgs, today: Date = new Date()
         );
     }
 
-    if (typeof args.kmsKey === "string" && args.kmsKey !== "create" && !KMS_KEY_ARN.test(args.kmsKey)) {
+    if (typeof args.kmsKey === "string" && KMS_ALIAS_ARN.test(args.kmsKey)) {
+        // https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html
+        add(
+            "kmsKey",
+            `must be the key's ARN, not an alias's: KMS authorises IAM statements against the key's ARN, so the grants would allow nothing and sends and receives would be denied. Find it with \`aws kms describe-key --key-id ${args.kmsKey.split(":").pop() ?? ""} --query KeyMetadata.Arn\` (got ${show(args.kmsKey)}).`,
+        );
+    } else if (typeof args.kmsKey === "string" && args.kmsKey !== "create" && !KMS_KEY_ARN.test(args.kmsKey)) {
         add(
             "kmsKey",
             `must be "create" or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>) (got ${show(args.kmsKey)}).`,

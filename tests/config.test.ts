@@ -87,6 +87,11 @@ describe("stack configuration", function () {
             `${PROJECT}:kmsKey must be "create" or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>) (got "my-key").`,
         ],
         [
+            "an alias ARN for the key, which IAM statements cannot name",
+            { kmsKey: "arn:aws:kms:eu-west-1:123456789012:alias/callbacks" },
+            `${PROJECT}:kmsKey must be the key's ARN, not an alias's: KMS authorises IAM statements against the key's ARN, so the grants would allow nothing and sends and receives would be denied. Find it with \`aws kms describe-key --key-id alias/callbacks --query KeyMetadata.Arn\` (got "arn:aws:kms:eu-west-1:123456789012:alias/callbacks").`,
+        ],
+        [
             "an alarm topic that is not an SNS ARN",
             { alarmTopicArn: "ops" },
             `${PROJECT}:alarmTopicArn must be an SNS topic ARN (got "ops").`,
@@ -212,6 +217,32 @@ describe("stack configuration", function () {
 
 describe("component arguments", function () {
     this.timeout(20_000);
+
+    it("must refuse a name its resources' names cannot be built from, before registering anything", async () => {
+        const errors: unknown[] = [];
+        const run = await runProgram(() => {
+            for (const name of ["a".repeat(45), "bad name", "dotted.name"]) {
+                try {
+                    new CallbackWorkflow(name, {});
+                } catch (e) {
+                    errors.push(e);
+                }
+            }
+            new CallbackWorkflow("a".repeat(44), {});
+        });
+        assert.equal(errors.length, 3);
+        for (const error of errors) {
+            assert.ok(pulumi.InputPropertiesError.isInstance(error));
+            assert.deepEqual(
+                error.errors.map((e) => e.propertyPath),
+                ["name"],
+            );
+            assert.match(error.message, /must be 1 to 44 letters, digits, hyphens or underscores/);
+        }
+        const role = run.resources.find((r) => r.name === `${"a".repeat(44)}-worker-role`);
+        assert.ok(role, "a 44-character name works");
+        assert.ok(`${role.name}-0123456`.length <= 64);
+    });
 
     it("must refuse bad arguments with one InputPropertiesError that names each of them, registering nothing", async () => {
         let error: unknown;
