@@ -43,7 +43,8 @@ async function main(): Promise<void> {
             (error: unknown) => process.send?.({ ms: performance.now() - start, error: String(error) }),
         );
     });
-    process.send?.({ ready: true, initMs });
+    // Resident memory after init, as Lambda's "Max Memory Used" sees it at the start.
+    process.send?.({ ready: true, initMs, rssMb: process.memoryUsage().rss / 2 ** 20 });
 }
 
 main().catch((error: unknown) => {

@@ -1,38 +1,64 @@
 /**
- * `npm run bench` (1 of 2): the worker beside the classic example's approach (the aws-sdk v2 handler of the common public write-ups) and a naive bundle, measured in one run.
- *   - bundle bytes (and gzip);
- *   - cold init in a fresh process: median of COLD_RUNS, inside the import and for the whole process;
- *   - warm latency of a 1-record and a 10-record batch against the loopback fake Step Functions with
- *     LATENCY_MS injected per call, median of BATCH_RUNS.
- * Prints a Markdown table and the ratios the worker is held to on stdout (and to build/bench-worker.md),
- * what it is measuring on stderr. Measurements only: no assertions.
+ * `npm run bench` (1 of 2): the worker as deployed, beside the previous release's worker (bundled from
+ * git), the same worker without source maps, the classic example's handler (the aws-sdk v2 handler of
+ * the common public write-ups) and a naive bundle.
+ *
+ * Interleaved: each round runs every variant once, in a fresh process, in a shuffled order, so that the
+ * machine's drift (load, thermal, caches) spreads over every variant alike and a ratio means the same
+ * from run to run. Per round and variant: the whole process start, the time inside the import (what
+ * Lambda bills as init beyond the runtime's own start), the memory after init, then warm 1- and
+ * 10-record batches against the loopback Step Functions endpoint with LATENCY_MS injected per call.
+ * Reported: the median and the 10th–90th percentile spread over the rounds. The children run on the
+ * Node.js of the Lambda runtime the component deploys (the pinned binary of .ci/node when present).
+ * Measurements only: no assertions.
  */
-import { fork, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
+import { execFile } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
-import { BUNDLE_ENTRY_FILE, DEFAULT_WORKER_ENTRY, REPO_ROOT } from "../components/bundle";
+import {
+    BUNDLE_ENTRY_FILE,
+    bundleWorker,
+    DEFAULT_LAMBDA_RUNTIME,
+    DEFAULT_WORKER_ENTRY,
+    REPO_ROOT,
+    writeBundle,
+} from "../components/bundle";
 import { lambdaEnvironment } from "../local/lambda-process";
 import { FakeStepFunctions } from "../local/sfn-endpoint";
 import { sqsEvent, sqsRecord } from "../tests/fixtures/records";
 import { Progress } from "../scripts/progress";
-import { HelpRequest, parseFlags, runMain } from "../scripts/run-main";
+import { HelpRequest, parseFlags, runMain, UsageError } from "../scripts/run-main";
 
-const COLD_RUNS = 15;
-const BATCH_RUNS = 15;
+const run = promisify(execFile);
+
+/** The commit of release 0.1.0, whose worker is the baseline. */
+export const PREVIOUS_RELEASE = { name: "0.1.0", commit: "9620d2070c5813ca796cfd1ab8330154317e0b10" } as const;
+const DEFAULT_ROUNDS = 30;
+const BATCHES_PER_ROUND = 3;
 const LATENCY_MS = 20;
 const CHILD = path.join(__dirname, "child.js");
+/** The Node.js of the Lambda default runtime, as .ci/run installs it (`npm ci --prefix .ci/node`). */
+const LAMBDA_NODE = path.join(REPO_ROOT, ".ci", "node", "node_modules", "node24", "bin", "node");
 
-export const USAGE = `Usage: node build/bench/worker.js
-The first half of \`npm run bench\` (after the build): the worker beside the classic example's handler and a naive
-bundle: bundle size, cold init (${COLD_RUNS} fresh processes each) and warm batch latency (${BATCH_RUNS}
-1- and 10-record batches each, ${LATENCY_MS} ms per Step Functions call). The table goes to stdout and
-build/bench-worker.md; progress to stderr.
+export const USAGE = `Usage: node build/bench/worker.js [--rounds N] [--node PATH]
+The first half of \`npm run bench\` (after the build): the worker as deployed (with the NODE_OPTIONS the
+component sets) beside release ${PREVIOUS_RELEASE.name}'s worker (bundled from git), the same worker without
+source maps, the classic example's handler and a naive bundle. Each round runs every variant once, in a
+fresh process, in a shuffled order: cold init, memory, and warm 1- and 10-record batches (${LATENCY_MS} ms
+per Step Functions call). Median and 10th–90th percentile over the rounds; the table goes to stdout
+and build/bench-worker.md, progress to stderr.
 Options:
+  --rounds N    rounds (default ${DEFAULT_ROUNDS})
+  --node PATH   the Node.js the variants run on (default: .ci/node's Node 24, the Lambda default
+                runtime's, when installed with \`npm ci --prefix .ci/node\`; else this Node)
   -h, --help    print this usage`;
 
 const progress = new Progress("bench");
@@ -43,6 +69,16 @@ interface Variant {
     readonly exportName: string;
     /** What is measured as its size. */
     readonly sizeNote: string;
+    /** NODE_OPTIONS of its process: the worker's as the component deploys it. */
+    readonly nodeOptions?: string;
+}
+
+interface Sample {
+    readonly processMs: number;
+    readonly importMs: number;
+    readonly rssMb: number;
+    readonly one: number;
+    readonly ten: number;
 }
 
 const ENV = {
@@ -51,79 +87,117 @@ const ENV = {
     POWERTOOLS_LOG_LEVEL: "WARN",
 };
 
-function median(values: readonly number[]): number {
+function percentile(values: readonly number[], p: number): number {
     const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1
-        ? (sorted[mid] as number)
-        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+    const at = (sorted.length - 1) * p;
+    const low = Math.floor(at);
+    const high = Math.ceil(at);
+    return (sorted[low] as number) + ((sorted[high] as number) - (sorted[low] as number)) * (at - low);
 }
 
-async function coldStart(variant: Variant): Promise<{ importMs: number; processMs: number }> {
-    const imports: number[] = [];
-    const processes: number[] = [];
-    for (let run = 0; run < COLD_RUNS; run += 1) {
-        const start = performance.now();
-        const child = spawn(process.execPath, [CHILD, "init", variant.file, variant.exportName], {
-            env: ENV,
-            stdio: ["ignore", "ignore", "pipe"],
-        });
-        let stderr = "";
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        const [code] = (await once(child, "exit")) as [number];
-        processes.push(performance.now() - start);
-        const line = stderr.trim().split("\n").pop() ?? "";
-        if (code !== 0) {
-            throw new Error(`${variant.name} failed to load: ${stderr}`);
-        }
-        imports.push((JSON.parse(line) as { initMs: number }).initMs);
-        progress.step(run + 1, COLD_RUNS);
+const median = (values: readonly number[]): number => percentile(values, 0.5);
+
+function shuffled<T>(items: readonly T[]): T[] {
+    const copy = [...items];
+    for (let i = copy.length - 1; i > 0; i -= 1) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
     }
-    return { importMs: median(imports), processMs: median(processes) };
+    return copy;
 }
 
-async function batchLatency(variant: Variant, fake: FakeStepFunctions): Promise<{ one: number; ten: number }> {
-    const child = fork(CHILD, ["serve", variant.file, variant.exportName], {
-        env: { ...ENV, AWS_ENDPOINT_URL_SFN: fake.url },
-        stdio: ["ignore", "ignore", "inherit", "ipc"],
+/** One round of one variant: a fresh process, its init, then warm batches. */
+async function measure(variant: Variant, node: string, fake: FakeStepFunctions): Promise<Sample> {
+    const start = performance.now();
+    const child = spawn(node, [CHILD, "serve", variant.file, variant.exportName], {
+        env: {
+            ...ENV,
+            AWS_ENDPOINT_URL_SFN: fake.url,
+            ...(variant.nodeOptions !== undefined ? { NODE_OPTIONS: variant.nodeOptions } : {}),
+        },
+        stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
-    await once(child, "message");
-    const invoke = async (records: number): Promise<number> => {
-        child.send({ event: sqsEvent(...Array.from({ length: records }, () => sqsRecord())) });
-        const [reply] = (await once(child, "message")) as [{ ms: number; error?: string }];
-        if (reply.error !== undefined) {
-            throw new Error(`${variant.name}: ${reply.error}`);
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+        const [ready] = (await Promise.race([
+            once(child, "message"),
+            once(child, "exit").then(() => {
+                throw new Error(`${variant.name} failed to load: ${stderr}`);
+            }),
+        ])) as [{ initMs: number; rssMb: number }];
+        const processMs = performance.now() - start;
+        const invoke = async (records: number): Promise<number> => {
+            child.send({ event: sqsEvent(...Array.from({ length: records }, () => sqsRecord())) });
+            const [reply] = (await once(child, "message")) as [{ ms: number; error?: string }];
+            if (reply.error !== undefined) {
+                throw new Error(`${variant.name}: ${reply.error}`);
+            }
+            return reply.ms;
+        };
+        await invoke(10); // warm-up: connections, JIT
+        const one: number[] = [];
+        const ten: number[] = [];
+        for (let i = 0; i < BATCHES_PER_ROUND; i += 1) {
+            one.push(await invoke(1));
+            ten.push(await invoke(10));
         }
-        return reply.ms;
-    };
-    for (let warm = 0; warm < 3; warm += 1) {
-        await invoke(10);
+        return { processMs, importMs: ready.initMs, rssMb: ready.rssMb, one: median(one), ten: median(ten) };
+    } finally {
+        child.kill();
     }
-    const one: number[] = [];
-    const ten: number[] = [];
-    for (let run = 0; run < BATCH_RUNS; run += 1) {
-        one.push(await invoke(1));
-        ten.push(await invoke(10));
-        progress.step(run + 1, BATCH_RUNS);
-    }
-    child.kill();
-    return { one: median(one), ten: median(ten) };
+}
+
+/** The worker of an earlier commit, bundled as that release deployed it. */
+async function bundlePrevious(scratch: string): Promise<string> {
+    const tree = path.join(scratch, "previous");
+    await mkdir(tree, { recursive: true });
+    const archive = path.join(scratch, "previous.tar");
+    await run("git", [
+        "-C",
+        REPO_ROOT,
+        "archive",
+        "--format=tar",
+        "-o",
+        archive,
+        PREVIOUS_RELEASE.commit,
+        "handlers",
+        "package.json",
+    ]);
+    await run("tar", ["-xf", archive, "-C", tree]);
+    // Its dependencies are the worker's own (the SDK, Powertools, p-limit), unchanged since; a link keeps
+    // the bench offline and fast.
+    await symlink(path.join(REPO_ROOT, "node_modules"), path.join(tree, "node_modules"), "dir");
+    const bundle = await bundleWorker({ root: tree, runtime: DEFAULT_LAMBDA_RUNTIME });
+    const dir = path.join(scratch, "previous-bundle");
+    await writeBundle(bundle, dir);
+    return path.join(dir, BUNDLE_ENTRY_FILE);
 }
 
 async function main(): Promise<number> {
     const { values } = parseFlags({
         args: process.argv.slice(2),
-        options: { help: { type: "boolean", short: "h", default: false } },
+        options: {
+            rounds: { type: "string" },
+            node: { type: "string" },
+            help: { type: "boolean", short: "h", default: false },
+        },
         strict: true,
         allowPositionals: false,
     });
     if (values.help) {
         throw new HelpRequest();
     }
+    const rounds = values.rounds === undefined ? DEFAULT_ROUNDS : Number(values.rounds);
+    if (!Number.isInteger(rounds) || rounds < 1) {
+        throw new UsageError(`--rounds must be a positive integer (got "${values.rounds}").`);
+    }
+    const node = values.node ?? (existsSync(LAMBDA_NODE) ? LAMBDA_NODE : process.execPath);
+    const { stdout: nodeVersion } = await run(node, ["--version"]);
     const ours = path.join(REPO_ROOT, "dist", "callback-handler", BUNDLE_ENTRY_FILE);
-    await stat(ours).catch(() => {
+    if (!existsSync(ours)) {
         throw new Error(`${ours} is missing: run \`npm run build\` first (npm run bench does).`);
-    });
+    }
     const scratch = await mkdtemp(path.join(tmpdir(), "callback-bench-"));
     const naive = path.join(scratch, "naive.cjs");
     // esbuild's defaults for a Node CommonJS bundle: what one gets without choosing anything.
@@ -137,62 +211,99 @@ async function main(): Promise<number> {
         format: "cjs",
         logLevel: "silent",
     });
-    const classic = path.join(REPO_ROOT, "bench", "classic-handler.cjs");
+    progress.stage(`worker: bundling release ${PREVIOUS_RELEASE.name}'s worker from git`);
+    const previous = await bundlePrevious(scratch);
+    const deployed = "--enable-source-maps"; // what the component sets
     const variants: Variant[] = [
         {
             name: "classic example (aws-sdk v2, sequential)",
-            file: classic,
+            file: path.join(REPO_ROOT, "bench", "classic-handler.cjs"),
             exportName: "lambda_handler",
             sizeNote: "handler only; SDK from node_modules",
         },
         { name: "naive esbuild CJS bundle", file: naive, exportName: "handler", sizeNote: "bundle" },
-        { name: "this worker (ESM, minified)", file: ours, exportName: "handler", sizeNote: "bundle" },
+        {
+            name: `release ${PREVIOUS_RELEASE.name}, as deployed`,
+            file: previous,
+            exportName: "handler",
+            sizeNote: "bundle",
+            nodeOptions: deployed,
+        },
+        { name: "this worker, without source maps", file: ours, exportName: "handler", sizeNote: "bundle" },
+        {
+            name: "this worker, as deployed",
+            file: ours,
+            exportName: "handler",
+            sizeNote: "bundle",
+            nodeOptions: deployed,
+        },
     ];
 
     const fake = await FakeStepFunctions.start({ latencyMs: LATENCY_MS });
-    const rows: Array<{
-        variant: Variant;
-        bytes: number;
-        gzip: number;
-        importMs: number;
-        processMs: number;
-        one: number;
-        ten: number;
-    }> = [];
+    const samples = new Map<Variant, Sample[]>(variants.map((v) => [v, []]));
     try {
-        for (const [index, variant] of variants.entries()) {
-            const content = await readFile(variant.file);
-            const which = `worker: variant ${index + 1}/${variants.length}, ${variant.name}`;
-            progress.stage(`${which}: ${COLD_RUNS} cold starts`);
-            const cold = await coldStart(variant);
-            progress.stage(`${which}: ${BATCH_RUNS} rounds of a 1- and a 10-record batch`);
-            const batch = await batchLatency(variant, fake);
-            rows.push({ variant, bytes: content.length, gzip: gzipSync(content).length, ...cold, ...batch });
+        progress.stage(
+            `worker: ${rounds} rounds × ${variants.length} variants, each in a fresh process, shuffled (Node ${nodeVersion.trim()})`,
+        );
+        for (let round = 0; round < rounds; round += 1) {
+            for (const variant of shuffled(variants)) {
+                samples.get(variant)?.push(await measure(variant, node, fake));
+            }
+            progress.step(round + 1, rounds);
         }
     } finally {
         progress.end();
         await fake.close();
-        await rm(scratch, { recursive: true, force: true });
     }
 
+    const rows = await Promise.all(
+        variants.map(async (variant) => {
+            const content = await readFile(variant.file);
+            const of = (pick: (s: Sample) => number): { median: number; p10: number; p90: number } => {
+                const list = (samples.get(variant) ?? []).map(pick);
+                return { median: median(list), p10: percentile(list, 0.1), p90: percentile(list, 0.9) };
+            };
+            return {
+                variant,
+                bytes: content.length,
+                gzip: gzipSync(content).length,
+                importMs: of((s) => s.importMs),
+                processMs: of((s) => s.processMs),
+                rssMb: of((s) => s.rssMb),
+                one: of((s) => s.one),
+                ten: of((s) => s.ten),
+            };
+        }),
+    );
+    await rm(scratch, { recursive: true, force: true });
+
     const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
-    const ms = (value: number): string => `${value.toFixed(1)} ms`;
+    const spread = (m: { median: number; p10: number; p90: number }, unit: string): string =>
+        `${m.median.toFixed(1)} ${unit} (${m.p10.toFixed(1)}–${m.p90.toFixed(1)})`;
     const lines = [
-        `Node ${process.version}, ${COLD_RUNS} cold starts and ${BATCH_RUNS} warm batches per variant, ${LATENCY_MS} ms injected per Step Functions call.`,
+        `Node ${nodeVersion.trim()} (the ${DEFAULT_LAMBDA_RUNTIME} runtime's major${node === process.execPath ? ": NOT, .ci/node is not installed" : ""}); ${rounds} interleaved rounds, each variant in a fresh process per round; median (10th–90th percentile); ${LATENCY_MS} ms injected per Step Functions call.`,
         "",
-        "| variant | size (gzip) | cold init: import | cold init: whole process | 1-record batch | 10-record batch | 10 / 1 |",
+        "| variant | size (gzip) | init: import | init: whole process | memory after init | 1 record | 10 records |",
         "|---|---|---|---|---|---|---|",
         ...rows.map(
             (r) =>
-                `| ${r.variant.name} | ${kb(r.bytes)} (${kb(r.gzip)}) ${r.variant.sizeNote === "bundle" ? "" : `(${r.variant.sizeNote})`} | ${ms(r.importMs)} | ${ms(r.processMs)} | ${ms(r.one)} | ${ms(r.ten)} | ${(r.ten / r.one).toFixed(2)}× |`,
+                `| ${r.variant.name} | ${kb(r.bytes)} (${kb(r.gzip)})${r.variant.sizeNote === "bundle" ? "" : ` (${r.variant.sizeNote})`} | ${spread(r.importMs, "ms")} | ${spread(r.processMs, "ms")} | ${spread(r.rssMb, "MiB")} | ${spread(r.one, "ms")} | ${spread(r.ten, "ms")} |`,
         ),
     ];
-    const [classicRow, naiveRow, ourRow] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+    const [classicRow, naiveRow, previousRow, bareRow, ourRow] = rows as [
+        (typeof rows)[0],
+        (typeof rows)[0],
+        (typeof rows)[0],
+        (typeof rows)[0],
+        (typeof rows)[0],
+    ];
     const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
     lines.push(
         "",
-        `cold init inside the import: ${ratio(ourRow.importMs, classicRow.importMs)} the classic example's (target ≤ 0.35×), ${ratio(ourRow.importMs, naiveRow.importMs)} the naive bundle's (target ≤ 0.75×)`,
-        `10-record batch: ${ratio(ourRow.ten, ourRow.one)} one call (target ≤ 1.6×; the classic example: ${ratio(classicRow.ten, classicRow.one)})`,
+        `against release ${PREVIOUS_RELEASE.name} (both as deployed): init ${ratio(ourRow.importMs.median, previousRow.importMs.median)}, whole process ${ratio(ourRow.processMs.median, previousRow.processMs.median)}, 10-record batch ${ratio(ourRow.ten.median, previousRow.ten.median)} (no worse: ≤ 1.05×)`,
+        `source maps (--enable-source-maps) cost: init +${(ourRow.importMs.median - bareRow.importMs.median).toFixed(1)} ms, whole process +${(ourRow.processMs.median - bareRow.processMs.median).toFixed(1)} ms, memory +${(ourRow.rssMb.median - bareRow.rssMb.median).toFixed(1)} MiB`,
+        `cold init inside the import: ${ratio(ourRow.importMs.median, classicRow.importMs.median)} the classic example's, ${ratio(ourRow.importMs.median, naiveRow.importMs.median)} the naive bundle's`,
+        `10-record batch: ${ratio(ourRow.ten.median, ourRow.one.median)} one record (the classic example's sequential loop: ${ratio(classicRow.ten.median, classicRow.one.median)})`,
     );
     const report = lines.join("\n");
     console.log(report);

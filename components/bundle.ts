@@ -42,6 +42,11 @@ export interface BundleOptions {
     readonly runtime?: LambdaRuntime;
     /** Minify the bundle. Default: true. */
     readonly minify?: boolean;
+    /**
+     * The tree to bundle from (its `node_modules` and credentials module). Default: this repository; the
+     * bench bundles an earlier release's tree this way.
+     */
+    readonly root?: string;
 }
 
 export interface WorkerBundle {
@@ -74,10 +79,11 @@ export async function bundleWorker(options: BundleOptions = {}): Promise<WorkerB
             `Lambda runtime "${String(runtime)}" is not supported; use one of ${Object.keys(LAMBDA_RUNTIMES).join(", ")}.`,
         );
     }
-    const entry = path.resolve(REPO_ROOT, options.entry ?? DEFAULT_WORKER_ENTRY);
-    const outdir = path.join(REPO_ROOT, "dist", "callback-handler");
+    const root = options.root ?? REPO_ROOT;
+    const entry = path.resolve(root, options.entry ?? DEFAULT_WORKER_ENTRY);
+    const outdir = path.join(root, "dist", "callback-handler");
     const result = await build({
-        absWorkingDir: REPO_ROOT,
+        absWorkingDir: root,
         entryPoints: { index: entry },
         outdir,
         outExtension: { ".js": ".mjs" },

@@ -75,9 +75,10 @@ Options:
   --serve                keep the loopback Step Functions endpoint up for scripts/smoke.ts (Ctrl-C stops it)
   -h, --help             print this usage`,
     bench: `Usage: npm run bench
-Builds, then measures the worker beside the classic example's handler and a naive bundle (build/bench/worker.js),
-then program evaluation per resource (build/bench/program.js). The tables go to stdout and
-build/bench-*.md, each stage to stderr. About a minute.
+Builds, then measures the worker as deployed beside release 0.1.0's worker, the classic example's handler
+and a naive bundle, in interleaved rounds on the Lambda runtime's Node.js (build/bench/worker.js), then
+program evaluation per resource (build/bench/program.js). The tables go to stdout and build/bench-*.md,
+each stage to stderr. About three minutes.
 Options:
 ${HELP}`,
     preview: PULUMI_USAGE,

@@ -9,6 +9,7 @@ import { expectedDefinition } from "./fixtures/expected-definition";
 import { jsonInput, rolePolicy, rows } from "./harness/documents";
 import { ACCOUNT_ID, ofType, REGION, resource, runProgram, type ProgramRun } from "../local/pulumi-program";
 import { stackConfig } from "../local/stack-config";
+import { onDay } from "./fixtures/today";
 
 const arn = (service: string, resourcePart: string): string =>
     `arn:aws:${service}:${REGION}:${ACCOUNT_ID}:${resourcePart}`;
@@ -226,6 +227,16 @@ describe("CallbackWorkflow on the mocked runtime", function () {
     });
 
     describe("worker", () => {
+        it("must turn source maps on where they are free (nodejs24.x), not on nodejs22.x", async () => {
+            const run = await onDay("2026-12-01", () =>
+                runProgram(() => void new CallbackWorkflow("w", { runtime: "nodejs22.x", alarms: false })),
+            );
+            const env = (
+                resource(run, TYPES.fn, "w-worker").inputs["environment"] as { variables: Record<string, string> }
+            ).variables;
+            assert.equal(env["NODE_OPTIONS"], undefined);
+        });
+
         it("must run the bundled worker on nodejs24.x (the default), arm64, with its settings in the environment", () => {
             const fn = resource(dev, TYPES.fn, "callback-worker").inputs;
             assert.equal(fn["runtime"], "nodejs24.x");

@@ -29,6 +29,7 @@ import { readWorkerSettings } from "../handlers/callback/config";
 import { runProgram, type ProgramRun } from "../local/pulumi-program";
 import { policies } from "../policy/policies";
 import { runPolicies } from "./harness/policy-runner";
+import { onDay } from "./fixtures/today";
 
 const TODAY = new Date("2026-12-01T00:00:00Z");
 
@@ -193,7 +194,9 @@ describe("one source for every shared range", function () {
 
     for (const { what, args } of edges()) {
         it(`must deploy ${what}: the worker accepts its settings, the pack's mandatory policies pass`, async () => {
-            const run: ProgramRun = await runProgram(() => void new CallbackWorkflow("edge", args));
+            const run: ProgramRun = await onDay("2026-12-01", () =>
+                runProgram(() => void new CallbackWorkflow("edge", args)),
+            );
             const fn = run.resources.find((r) => r.type === "aws:lambda/function:Function");
             const env = (fn?.inputs["environment"] as { variables: Record<string, string> }).variables;
             assert.doesNotThrow(() => readWorkerSettings(env), `the worker refuses ${JSON.stringify(env)}`);

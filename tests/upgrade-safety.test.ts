@@ -14,6 +14,7 @@ import { CallbackWorkflow } from "../components/callback-workflow";
 import { readStackConfig } from "../components/config";
 import { runProgram, type ProgramRun } from "../local/pulumi-program";
 import { stackConfig } from "../local/stack-config";
+import { onDay } from "./fixtures/today";
 
 interface ResourceSetChange {
     /** Committed URNs no resource has any more, not even as an alias: the next `pulumi up` deletes them. */
@@ -134,10 +135,12 @@ describe("upgrade safety: the resource set of each shipped stack", function () {
     }
 
     it("must update the worker in place when the default runtime changes (nodejs22.x to nodejs24.x)", async () => {
-        const older = await runProgram("build/index.js", {
-            stack: "dev",
-            config: { ...stackConfig("dev"), "callback-workflow:runtime": "nodejs22.x" },
-        });
+        const older = await onDay("2026-12-01", () =>
+            runProgram("build/index.js", {
+                stack: "dev",
+                config: { ...stackConfig("dev"), "callback-workflow:runtime": "nodejs22.x" },
+            }),
+        );
         const newer = await runProgram("build/index.js", { stack: "dev", config: stackConfig("dev") });
         assert.deepEqual(replacingInputs(newer), replacingInputs(older), "no input that forces a replacement changes");
         assert.deepEqual(
