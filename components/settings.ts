@@ -26,8 +26,12 @@ export type WorkerLogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
 
 /** A subscription to the notification topic. */
 export interface TopicSubscription {
+    /**
+     * `email` or `https`. An SQS queue is refused: SNS delivers to it only when the queue's own policy
+     * allows the topic, which this component cannot set (subscribe it beside the workflow, on `topicArn`).
+     */
     readonly protocol: "email" | "https" | "sqs";
-    /** An email address, an `https://` URL, or an SQS queue ARN. */
+    /** An email address or an `https://` URL. */
     readonly endpoint: string;
 }
 
@@ -173,7 +177,6 @@ export const DEFAULT_MESSAGE_TITLE = "Task started by Step Functions. Waiting fo
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const KMS_ALIAS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:alias\/[A-Za-z0-9/_-]+$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
-const SQS_QUEUE_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 function show(value: unknown): string {
@@ -291,18 +294,25 @@ export function argProblems(args: CallbackWorkflowArgs, today: Date = new Date()
     (args.subscriptions ?? []).forEach((subscription, index) => {
         const key = `subscriptions[${index}]`;
         const { protocol, endpoint } = (subscription ?? {}) as Partial<TopicSubscription>;
+        if (protocol === "sqs") {
+            // SNS delivers to a queue only if the queue's own policy allows the topic, and that policy is the
+            // queue owner's: setting it here would replace whatever else it allows.
+            add(
+                key,
+                `cannot be an SQS queue: SNS delivers nothing to it until the queue's policy allows this topic, and this component cannot set another queue's policy without replacing it. Subscribe it beside the workflow: an aws.sns.TopicSubscription on the topicArn output, and on the queue a policy statement {Effect: "Allow", Principal: {Service: "sns.amazonaws.com"}, Action: "sqs:SendMessage", Resource: <queue ARN>, Condition: {ArnEquals: {"aws:SourceArn": <topicArn>}}} (got ${show(subscription)}).`,
+            );
+            return;
+        }
         const valid =
             protocol === "email"
                 ? typeof endpoint === "string" && EMAIL.test(endpoint)
                 : protocol === "https"
                   ? typeof endpoint === "string" && /^https:\/\/[^\s]+$/.test(endpoint)
-                  : protocol === "sqs"
-                    ? typeof endpoint === "string" && SQS_QUEUE_ARN.test(endpoint)
-                    : false;
+                  : false;
         if (!valid) {
             add(
                 key,
-                `must be {protocol: "email", endpoint: <address>}, {protocol: "https", endpoint: "https://..."} or {protocol: "sqs", endpoint: <queue ARN>} (got ${show(subscription)}).`,
+                `must be {protocol: "email", endpoint: <address>} or {protocol: "https", endpoint: "https://..."} (got ${show(subscription)}).`,
             );
         }
     });

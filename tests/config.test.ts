@@ -104,7 +104,16 @@ describe("stack configuration", function () {
         [
             "a subscription with an unknown protocol",
             { subscriptions: '[{"protocol":"sms","endpoint":"+1555"}]' },
-            `${PROJECT}:subscriptions[0] must be {protocol: "email", endpoint: <address>}, {protocol: "https", endpoint: "https://..."} or {protocol: "sqs", endpoint: <queue ARN>} (got {"protocol":"sms","endpoint":"+1555"}).`,
+            `${PROJECT}:subscriptions[0] must be {protocol: "email", endpoint: <address>} or {protocol: "https", endpoint: "https://..."} (got {"protocol":"sms","endpoint":"+1555"}).`,
+        ],
+        [
+            "an SQS subscription, which no queue policy would let the topic deliver to",
+            {
+                subscriptions: JSON.stringify([
+                    { protocol: "sqs", endpoint: "arn:aws:sqs:eu-west-1:123456789012:inbox" },
+                ]),
+            },
+            `${PROJECT}:subscriptions[0] cannot be an SQS queue: SNS delivers nothing to it until the queue's policy allows this topic, and this component cannot set another queue's policy without replacing it. Subscribe it beside the workflow: an aws.sns.TopicSubscription on the topicArn output, and on the queue a policy statement {Effect: "Allow", Principal: {Service: "sns.amazonaws.com"}, Action: "sqs:SendMessage", Resource: <queue ARN>, Condition: {ArnEquals: {"aws:SourceArn": <topicArn>}}} (got {"protocol":"sqs","endpoint":"arn:aws:sqs:eu-west-1:123456789012:inbox"}).`,
         ],
         [
             "subscriptions that are not a list",
