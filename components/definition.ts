@@ -25,6 +25,7 @@ import { executionTimeoutFor } from "./limits";
 
 /** The state names, as the common examples of this pattern name them. */
 export const STATE_NAMES = {
+    prepare: "Prepare Task Input",
     wait: "Start Task And Wait For Callback",
     notifySuccess: "Notify Success",
     notifyFailure: "Notify Failure",
@@ -201,10 +202,17 @@ export function callbackDefinition(inputs: CallbackDefinitionInputs): {
     const definition: StateMachineDefinition = {
         Comment:
             "Sends a task with its token to the work queue, waits for the worker's callback, and notifies the outcome.",
-        StartAt: STATE_NAMES.wait,
+        StartAt: STATE_NAMES.prepare,
         // The execution's own timeout: past its task's, only a stuck execution reaches it (ExecutionsTimedOut).
         TimeoutSeconds: executionTimeoutFor(inputs.taskTimeoutSeconds),
         States: [
+            // The execution input under "input": the results merged later ($.callback, $.error) then always
+            // have an object to go into, whatever the input is (a string or a list would end the execution
+            // with an uncatchable States.Runtime error, and no notification).
+            {
+                name: STATE_NAMES.prepare,
+                state: { Type: "Pass", Parameters: { "input.$": "$" }, Next: STATE_NAMES.wait },
+            },
             { name: STATE_NAMES.wait, state: wait.state },
             { name: STATE_NAMES.notifySuccess, state: notifySuccess.state },
             { name: STATE_NAMES.succeeded, state: { Type: "Succeed" } },

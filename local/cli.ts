@@ -159,7 +159,7 @@ export async function runScenario(
     });
     try {
         await harness.start();
-        const execution = harness.startExecution(options.input ?? spec.input);
+        const execution = harness.startExecution(options.input === undefined ? spec.input : options.input);
         await execution.done;
         if (harnessSpec.poison) {
             // The message outlives its execution: follow it to the dead-letter queue.

@@ -268,6 +268,23 @@ describe("callback worker (unit, mocked SDK)", () => {
         assert.match(input?.cause ?? "", /is 262155 bytes; SendTaskSuccess accepts at most 262144 bytes/);
     });
 
+    it("must refuse an output that would push the execution's state past 256 KiB with its input", async () => {
+        const input = { note: "i".repeat(100 * 1024) };
+        const handler = handlerWith(() => "o".repeat(160 * 1024));
+        await captureLogs(() => handler(sqsEvent(sqsRecord({ input }))));
+        assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0);
+        const failure = sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input;
+        assert.equal(failure?.error, WORKER_ERRORS.outputTooLarge);
+        assert.match(
+            failure?.cause ?? "",
+            /is 163842 bytes and the execution's input 102411: together they would exceed the 262144 bytes of an execution's state \(at most 158709 bytes of output fit\)/,
+        );
+        sfn.resetHistory();
+        // The same output with a small input fits: answered.
+        await captureLogs(() => handler(sqsEvent(sqsRecord({ input: { small: true } }))));
+        assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 1);
+    });
+
     it("must count the 256 KiB limit in UTF-8 bytes, not characters", async () => {
         const handler = handlerWith(() => "é".repeat(SFN_LIMITS.outputMaxBytes / 2));
         await captureLogs(() => handler(sqsEvent(sqsRecord())));

@@ -117,6 +117,17 @@ describe("local harness: the scenarios end to end, with the dev stack's own sett
         assert.ok(second >= dev.visibility && second < dev.heartbeat, `second receive at ${second} s`);
     });
 
+    it("must take any JSON as the execution input: a string or a list reaches the worker and succeeds", async () => {
+        for (const input of ["just a string", [1, 2, 3], 42]) {
+            const report = await runScenario("approve", { stack, input });
+            assert.equal(
+                report.status,
+                "SUCCEEDED",
+                `${JSON.stringify(input)}: ${report.error ?? ""} ${report.cause ?? ""}`,
+            );
+        }
+    });
+
     it("hung: the worker's first call gets no answer, times out, and the SDK's retry answers", () => {
         const report = reports.hung;
         assert.ok(report.asExpected, `${report.status} ${report.error ?? ""}`);

@@ -338,7 +338,7 @@ const BAD_STACKS: BadStack[] = [
                         "Fan out": {
                             Type: "Parallel",
                             Branches: [{ StartAt: "Nested wait", States: { "Nested wait": { ...task, End: true } } }],
-                            Next: "Start Task And Wait For Callback",
+                            Next: "Prepare Task Input",
                         },
                     },
                 };

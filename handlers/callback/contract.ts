@@ -27,7 +27,7 @@ export interface CallbackMessage<TInput = JsonValue> {
     readonly StateMachineId?: string;
     /** When the waiting state was entered (`$$.State.EnteredTime`, ISO 8601). */
     readonly EnteredTime?: string;
-    /** The workflow's payload: the state input at the callback task (`$`). */
+    /** The workflow's payload: the execution's input (`$.input` at the callback task). */
     readonly Input?: TInput;
 }
 
@@ -42,7 +42,8 @@ export const CALLBACK_MESSAGE_PATHS = {
     ExecutionName: "$$.Execution.Name",
     StateMachineId: "$$.StateMachine.Id",
     EnteredTime: "$$.State.EnteredTime",
-    Input: "$",
+    /** The execution input, which the definition's first state puts under `input`. */
+    Input: "$.input",
 } as const satisfies Record<Exclude<keyof CallbackMessage, "MessageTitle">, string>;
 
 /** AWS API limits that the worker must respect (Step Functions API reference). */
@@ -55,4 +56,11 @@ export const SFN_LIMITS = {
     errorMaxLength: 256,
     /** `SendTaskFailure.cause`: at most 32768 characters. */
     causeMaxLength: 32768,
+    /**
+     * The execution's state (its input with every result merged into it) is at most 256 KiB; past it
+     * Step Functions fails the execution with States.DataLimitExceeded, which no Catch can handle.
+     */
+    stateMaxBytes: 256 * 1024,
+    /** Kept free of the state for the keys the definition adds and the notification's text. */
+    stateMarginBytes: 1024,
 } as const;

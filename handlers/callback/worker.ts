@@ -319,7 +319,7 @@ export function createCallbackHandler<TInput = JsonValue, TOutput extends JsonVa
                 }
                 throw new ProcessorError(redactToken(description, token), { cause: error });
             }
-            return serialiseOutput(result);
+            return serialiseOutput(result, message.Input);
         } finally {
             clearInterval(timer);
             invocation.soft.removeEventListener("abort", onSoft);
@@ -473,8 +473,12 @@ export function createCallbackHandler<TInput = JsonValue, TOutput extends JsonVa
     };
 }
 
-/** Serialises a processor's output, refusing what `SendTaskSuccess` would refuse. */
-function serialiseOutput(result: unknown): Outcome {
+/**
+ * Serialises a processor's output, refusing what `SendTaskSuccess` would refuse, and what would push the
+ * execution's state (the input, which the definition keeps, and this output merged into it) past Step
+ * Functions' 256 KiB, which would fail the execution with an error no Catch handles.
+ */
+function serialiseOutput(result: unknown, input: unknown): Outcome {
     let output: string | undefined;
     try {
         output = JSON.stringify(result ?? null);
@@ -493,6 +497,18 @@ function serialiseOutput(result: unknown): Outcome {
         };
     }
     const bytes = Buffer.byteLength(output, "utf8");
+    const inputBytes = Buffer.byteLength(JSON.stringify(input ?? null), "utf8");
+    const room = SFN_LIMITS.stateMaxBytes - SFN_LIMITS.stateMarginBytes - inputBytes;
+    if (bytes <= SFN_LIMITS.outputMaxBytes && bytes > room) {
+        return {
+            kind: "failure",
+            error: WORKER_ERRORS.outputTooLarge,
+            cause:
+                `The processor's output is ${bytes} bytes and the execution's input ${inputBytes}: together they ` +
+                `would exceed the ${SFN_LIMITS.stateMaxBytes} bytes of an execution's state (at most ${Math.max(0, room)} ` +
+                `bytes of output fit). Store large results elsewhere (S3) and return a reference.`,
+        };
+    }
     if (bytes > SFN_LIMITS.outputMaxBytes) {
         return {
             kind: "failure",
