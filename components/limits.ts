@@ -163,14 +163,16 @@ export const WORKER_LIMITS = {
 
 /**
  * The worker's heartbeat interval for a task's `HeartbeatSeconds`: a third of it (so two beats may be
- * lost), below the worker's Lambda timeout (so an invocation that runs long beats at least once); 0
- * (off) without `HeartbeatSeconds`. The worker also beats as soon as it receives a message.
+ * lost), and short enough that a processor running as long as an invocation lets it (until the start
+ * margin) beats at least twice; 0 (off) without `HeartbeatSeconds`. The worker also beats before a
+ * processor starts when the message has waited an interval or more.
  */
 export function workerHeartbeatInterval(heartbeatSeconds: number | undefined, workerTimeoutSeconds: number): number {
     if (heartbeatSeconds === undefined) {
         return 0;
     }
-    return Math.max(1, Math.min(Math.floor(heartbeatSeconds / 3), workerTimeoutSeconds - 1));
+    const processorMs = workerTimeoutSeconds * 1000 - startMarginMs(callTimeoutMsFor(workerTimeoutSeconds));
+    return Math.max(1, Math.min(Math.floor(heartbeatSeconds / 3), Math.floor(processorMs / 2000)));
 }
 
 /** The settings the timing relations are stated over. */
@@ -182,13 +184,8 @@ export interface TimingSettings {
     readonly batchingWindowSeconds: number;
 }
 
-/**
- * The longest a live worker can leave a task without a heartbeat: a message whose receive failed comes
- * back one visibility timeout later, and waits up to a batching window for its next invocation, which
- * beats as soon as it starts. (Before the first receive, the time the message waits in the queue counts
- * too: that is the backlog the queue-age alarm watches.)
- */
-export function longestHeartbeatGapSeconds(settings: TimingSettings): number {
+/** The time between two receives of a message whose receive failed: the visibility timeout, then up to a batching window. */
+export function redeliverySeconds(settings: TimingSettings): number {
     return (
         visibilityTimeoutFor(settings.workerTimeoutSeconds, settings.batchingWindowSeconds) +
         settings.batchingWindowSeconds
@@ -196,12 +193,27 @@ export function longestHeartbeatGapSeconds(settings: TimingSettings): number {
 }
 
 /**
- * When the last receive can start at the latest, in seconds after the first: receive k comes about
- * (k − 1) visibility timeouts (plus batching windows) after the first. The worker needs one more
- * invocation to send the last receive's failure.
+ * The longest a live worker can leave a task without a heartbeat once it has received its message: a
+ * message whose receive failed comes back one visibility timeout later, waits up to a batching window
+ * for its next invocation, and up to that invocation's timeout for its turn in the batch, and is beaten
+ * when its processor starts. (Before the first receive, the time the message waits in the queue counts
+ * too: that is the backlog the queue-age alarm watches.)
+ */
+export function longestHeartbeatGapSeconds(settings: TimingSettings): number {
+    return redeliverySeconds(settings) + settings.workerTimeoutSeconds;
+}
+
+/**
+ * When the last receive's answer lands at the latest, in seconds after the message was sent: the first
+ * receive comes at most one `HeartbeatSeconds` after the send (later, the task has failed already), then
+ * receive k about (k − 1) redeliveries after the first, and the worker needs one invocation to answer.
  */
 export function lastReceiveDoneSeconds(settings: TimingSettings): number {
-    return (settings.maxReceiveCount - 1) * longestHeartbeatGapSeconds(settings) + settings.workerTimeoutSeconds;
+    return (
+        (settings.heartbeatSeconds ?? 0) +
+        (settings.maxReceiveCount - 1) * redeliverySeconds(settings) +
+        settings.workerTimeoutSeconds
+    );
 }
 
 /**
@@ -222,14 +234,16 @@ export function timingProblems(settings: TimingSettings): Array<{ key: string; r
     } else if (h !== undefined && h <= gap) {
         problems.push({
             key: "heartbeatSeconds",
-            reason: `must be greater than the longest a live worker leaves a task without a heartbeat: a redelivered message waits the visibility timeout (${visibility} s = ${GUARDRAILS.visibilityTimeoutMultiplier} × workerTimeoutSeconds ${settings.workerTimeoutSeconds} + batchingWindowSeconds ${settings.batchingWindowSeconds}) plus a batching window, ${gap} s in all (got ${h}).`,
+            reason: `must be greater than the longest a live worker leaves a task without a heartbeat: a redelivered message waits the visibility timeout (${visibility} s = ${GUARDRAILS.visibilityTimeoutMultiplier} × workerTimeoutSeconds ${settings.workerTimeoutSeconds} + batchingWindowSeconds ${settings.batchingWindowSeconds}), a batching window and up to an invocation for its turn, ${gap} s in all (got ${h}).`,
         });
     }
     const needed = lastReceiveDoneSeconds(settings);
-    if (settings.taskTimeoutSeconds < needed) {
+    // (A heartbeat not below the timeout is the one problem to report: the room follows once it is.)
+    if (settings.taskTimeoutSeconds < needed && !(h !== undefined && h >= settings.taskTimeoutSeconds)) {
+        const first = h === undefined ? "" : `heartbeatSeconds ${h} before the first receive + `;
         problems.push({
             key: "taskTimeoutSeconds",
-            reason: `must leave room for every receive up to maxReceiveCount, so that the last one can fail the task before it times out: (maxReceiveCount ${settings.maxReceiveCount} − 1) × ${gap} s between receives + workerTimeoutSeconds ${settings.workerTimeoutSeconds} = ${needed} s (got ${settings.taskTimeoutSeconds}).`,
+            reason: `must leave room for every receive up to maxReceiveCount, so that the last one can fail the task before it times out: ${first}(maxReceiveCount ${settings.maxReceiveCount} − 1) × ${redeliverySeconds(settings)} s between receives + workerTimeoutSeconds ${settings.workerTimeoutSeconds} = ${needed} s (got ${settings.taskTimeoutSeconds}).`,
         });
     }
     return problems;

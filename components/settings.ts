@@ -58,7 +58,8 @@ export const INTEGER_ARGS = {
     heartbeatSeconds: {
         default: undefined,
         min: Math.max(GUARDRAILS.heartbeatSeconds.min, longestHeartbeatGapSeconds(FASTEST) + 1),
-        max: GUARDRAILS.heartbeatSeconds.max,
+        // The task's timeout must hold the heartbeat and every receive after it.
+        max: GUARDRAILS.heartbeatSeconds.max - lastReceiveDoneSeconds(FASTEST),
     },
     maxReceiveCount: { default: 5, ...GUARDRAILS.maxReceiveCount },
     workerTimeoutSeconds: { default: 30, ...GUARDRAILS.workerTimeoutSeconds },

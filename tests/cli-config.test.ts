@@ -208,7 +208,7 @@ describe("npm run check-config", function () {
                 "- Stack 'bad' with configuration key 'maxReceiveCount' must be of type 'integer' (got \"5.0\").",
                 `- callback-workflow:workerTimeoutSecs is not a setting of this program; the settings are: ${CONFIG_KEYS.join(", ")}.`,
                 `- callback-workflow:token is not a setting of this program; the settings are: ${CONFIG_KEYS.join(", ")}.`,
-                "- callback-workflow:heartbeatSeconds must be an integer from 19 to 31536000 (got 2).",
+                "- callback-workflow:heartbeatSeconds must be an integer from 22 to 31535979 (got 2).",
                 "",
             ].join("\n"),
         );

@@ -254,8 +254,9 @@ describe("CallbackWorkflow on the mocked runtime", function () {
                 POWERTOOLS_SERVICE_NAME: "callback",
                 POWERTOOLS_LOG_LEVEL: "DEBUG",
                 CALLBACK_CONCURRENCY: "10",
-                // A third of dev's 300 s heartbeat, below the 30 s Lambda timeout: 29 s.
-                CALLBACK_HEARTBEAT_SECONDS: "29",
+                // A third of dev's 300 s heartbeat, short enough for two beats in a 30 s invocation
+                // (24.5 s before its start margin): 12 s.
+                CALLBACK_HEARTBEAT_SECONDS: "12",
                 CALLBACK_CALL_TIMEOUT_MS: "5000",
                 CALLBACK_MAX_RECEIVE_COUNT: "5",
             });
@@ -316,7 +317,7 @@ describe("CallbackWorkflow on the mocked runtime", function () {
 
         it("must render the whole definition with the stack's queue, topic, timeout and heartbeat, valid for asl-validator", () => {
             for (const [run, timeoutSeconds, heartbeatSeconds] of [
-                [dev, 900, 300],
+                [dev, 1200, 300],
                 [prod, 86_400, 900],
             ] as const) {
                 const definition = jsonInput(resource(run, TYPES.stateMachine, "callback-state-machine"), "definition");

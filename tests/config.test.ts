@@ -54,7 +54,7 @@ describe("stack configuration", function () {
         [
             "a heartbeat below its range (0 means none)",
             { heartbeatSeconds: "2" },
-            `${PROJECT}:heartbeatSeconds must be an integer from 19 to 31536000 (got 2).`,
+            `${PROJECT}:heartbeatSeconds must be an integer from 22 to 31535979 (got 2).`,
         ],
         [
             "an unknown log level",

@@ -21,7 +21,7 @@ import {
     type WorkerSettings,
 } from "../handlers/callback";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
-import { captureLogs } from "./fixtures/logs";
+import { captureLogs, type CapturedLogs } from "./fixtures/logs";
 import { sqsEvent, sqsRecord, tokenOf } from "./fixtures/records";
 
 const sfn = mockClient(SFNClient);
@@ -422,6 +422,37 @@ describe("callback worker (unit, mocked SDK)", () => {
             assert.deepEqual(order, ["beat", "processor"]);
         });
 
+        it("must not beat a fresh message before its processor (its first periodic beat is due in time)", async () => {
+            const handler = handlerWith(() => "done", { heartbeatSeconds: 100 });
+            await captureLogs(() => handler(sqsEvent(sqsRecord({ sentAt: Date.now() }))));
+            assert.equal(sfn.commandCalls(SendTaskHeartbeatCommand).length, 0, "no call it does not need");
+            assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 1);
+        });
+
+        it("must not run the processor when a heartbeat says the token is invalid, and report it at ERROR", async () => {
+            sfn.on(SendTaskHeartbeatCommand).rejects(serviceError("InvalidToken"));
+            let ran = false;
+            const handler = handlerWith(
+                () => {
+                    ran = true;
+                    return "x";
+                },
+                { heartbeatSeconds: 100 },
+            );
+            const record = sqsRecord({ messageId: "bad" });
+            const { result, logs } = await captureLogs(() =>
+                handler(sqsEvent(record, sqsRecord({ sentAt: Date.now() }))),
+            );
+            assert.equal(ran, true, "only the other record's processor ran");
+            assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "bad" }] });
+            assert.ok(logs.entries.some((e) => e["messageId"] === "bad" && e["level"] === "ERROR"));
+            assert.ok(
+                !logs.entries.some(
+                    (e) => e["messageId"] === "bad" && e["message"] === "Heartbeat failed; the next one may succeed",
+                ),
+            );
+        });
+
         it("must not run the processor again when the beat on receive says the task is over", async () => {
             sfn.on(SendTaskHeartbeatCommand).rejects(new TaskTimedOut({ $metadata: {}, message: "Task Timed Out" }));
             let ran = false;
@@ -525,10 +556,10 @@ describe("callback worker: the invocation's deadline", () => {
         handler: ReturnType<typeof handlerWith>,
         records: SQSRecord[],
         timeoutMs: number,
-    ): Promise<{ result: SQSBatchResponse; returnedAtMs: number }> {
+    ): Promise<{ result: SQSBatchResponse; returnedAtMs: number; logs: CapturedLogs }> {
         const start = Date.now();
         let returnedAtMs = -1;
-        const { result } = await captureLogs(async () => {
+        const { result, logs } = await captureLogs(async () => {
             const pending = handler(sqsEvent(...records), lambdaContext(timeoutMs)).then((r) => {
                 returnedAtMs = Date.now() - start;
                 return r;
@@ -536,7 +567,7 @@ describe("callback worker: the invocation's deadline", () => {
             await clock.tickAsync(timeoutMs * 3);
             return pending;
         });
-        return { result, returnedAtMs };
+        return { result, returnedAtMs, logs };
     }
 
     const never = (): Promise<JsonValue> => new Promise<JsonValue>(() => undefined);
@@ -553,6 +584,24 @@ describe("callback worker: the invocation's deadline", () => {
         assert.ok(returnedAtMs < 5000, `returned before Lambda's timeout (at ${returnedAtMs} ms)`);
     });
 
+    it("must not start a processor when its first beat took the time it would have had", async () => {
+        const started: string[] = [];
+        const slow = sqsRecord({ messageId: "slow-beat", receiveCount: 2 });
+        sfn.on(SendTaskHeartbeatCommand, { taskToken: tokenOf(slow) }).callsFake(
+            () => new Promise((resolve) => setTimeout(() => resolve({}), 4000)),
+        );
+        const handler = handlerWith(
+            (_message, { messageId }) => {
+                started.push(messageId);
+                return "done";
+            },
+            { callTimeoutMs: 1000, heartbeatSeconds: 10 },
+        );
+        const { result } = await run(handler, [slow, sqsRecord({ messageId: "fresh" })], 5000);
+        assert.deepEqual(started, ["fresh"], "4 s of the 5 s went to the beat: 1 s left, 1.5 s needed");
+        assert.deepEqual(result.batchItemFailures, [{ itemIdentifier: "slow-beat" }]);
+    });
+
     it("must not start a record, nor its processor, without the start margin left", async () => {
         const started: string[] = [];
         const records = ["a", "b", "c"].map((messageId) => sqsRecord({ messageId }));
@@ -563,8 +612,15 @@ describe("callback worker: the invocation's deadline", () => {
             },
             { concurrency: 1, callTimeoutMs: 1000 },
         );
-        const { result, returnedAtMs } = await run(handler, records, 5000);
+        const { result, returnedAtMs, logs } = await run(handler, records, 5000);
         // a: 0–2 s, answered. b: starts at 2 s, abandoned at 3.5 s (5 s − 1 s call − 0.5 s). c: never started.
+        assert.ok(
+            logs.entries.some(
+                (e) =>
+                    e["messageId"] === "c" &&
+                    e["message"] === "Out of time in this invocation, record not started; it will be retried",
+            ),
+        );
         assert.deepEqual(started, ["a", "b"]);
         assert.deepEqual(
             result.batchItemFailures.map((f) => f.itemIdentifier),

@@ -27,7 +27,7 @@ describe("local harness: the scenarios end to end, with the dev stack's own sett
     // Each scenario has its own harness (endpoint, worker process, queue): they run side by side.
     let reports: Record<ScenarioName, ScenarioReport>;
     let stack: RenderedStack;
-    const dev = { heartbeat: 300, visibility: 180, timeout: 900, receives: 5 };
+    const dev = { heartbeat: 300, visibility: 180, timeout: 1200, receives: 5 };
 
     before(async () => {
         stack = await renderScenarioStack(undefined);

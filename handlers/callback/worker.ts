@@ -59,6 +59,16 @@ type Outcome =
     | { readonly kind: "task-over"; readonly reason: string };
 type Answer = Exclude<Outcome, { kind: "task-over" }>;
 
+/** What an `InvalidToken` answer means, logged at ERROR. */
+const INVALID_TOKEN_MESSAGE =
+    "Step Functions says the message's TaskToken is not a task token: the state machine's message template likely does not pass $$.Task.Token (or something altered it); every execution will wait for its timeout";
+
+/** When SQS received the message from its sender (`SentTimestamp`, epoch milliseconds); now when absent. */
+function sentAt(record: SQSRecord): number {
+    const sent = Number(record.attributes?.SentTimestamp);
+    return Number.isFinite(sent) && sent > 0 ? sent : Date.now();
+}
+
 /** A Step Functions call starts only with at least this much time before the finish margin. */
 const MIN_CALL_WINDOW_MS = 250;
 
@@ -214,12 +224,15 @@ export function createCallbackHandler<TInput = JsonValue, TOutput extends JsonVa
                   invocation,
               );
 
-    /** A heartbeat: `"over"` when Step Functions says the task is over, `"failed"` on any other error. */
+    /**
+     * A heartbeat: `"over"` when Step Functions says the task is over, `"invalid"` when the token is not
+     * a task token, `"failed"` on any other error.
+     */
     const beat = async (
         token: string,
         invocation: Invocation,
         logKeys: Record<string, unknown>,
-    ): Promise<"ok" | "over" | "failed"> => {
+    ): Promise<"ok" | "over" | "invalid" | "failed"> => {
         try {
             await call(new SendTaskHeartbeatCommand({ taskToken: token }), invocation);
             return "ok";
@@ -227,6 +240,9 @@ export function createCallbackHandler<TInput = JsonValue, TOutput extends JsonVa
             const { name, message } = describeError(error);
             if (TASK_OVER_ERRORS.has(name)) {
                 return "over";
+            }
+            if (name === "InvalidToken") {
+                return "invalid";
             }
             logger.warn("Heartbeat failed; the next one may succeed", {
                 ...logKeys,
@@ -347,10 +363,7 @@ export function createCallbackHandler<TInput = JsonValue, TOutput extends JsonVa
             }
             const description = `${name}: ${redactToken(message, token)}`;
             if (name === "InvalidToken") {
-                logger.error(
-                    "Step Functions says the message's TaskToken is not a task token: the state machine's message template likely does not pass $$.Task.Token (or something altered it); every execution will wait for its timeout",
-                    { ...logKeys, errorName: name },
-                );
+                logger.error(INVALID_TOKEN_MESSAGE, { ...logKeys, errorName: name });
                 throw new CallbackDeliveryError(`The TaskToken of message ${String(logKeys["messageId"])} is invalid.`);
             }
             if (answer.kind === "success" && PERMANENT_ANSWER_ERRORS.has(name)) {
@@ -384,10 +397,18 @@ export function createCallbackHandler<TInput = JsonValue, TOutput extends JsonVa
         const count = receiveCount(record);
         const lastReceive = settings.maxReceiveCount > 0 && count >= settings.maxReceiveCount;
         const then = lastReceive ? "moving to the dead-letter queue" : "it will be retried";
-        if (!invocation.canStartRecord()) {
-            throw new DeadlineError(
+        const notStarted = (): DeadlineError => {
+            const error = new DeadlineError(
                 `Not started: ${invocation.remainingMs()} ms left of the invocation, ${startMargin} ms needed.`,
             );
+            logger.warn(`Out of time in this invocation, record not started; ${then}`, {
+                messageId: record.messageId,
+                receiveCount: count,
+            });
+            return error;
+        };
+        if (!invocation.canStartRecord()) {
+            throw notStarted();
         }
         let message: CallbackMessage<TInput>;
         try {
@@ -408,12 +429,23 @@ export function createCallbackHandler<TInput = JsonValue, TOutput extends JsonVa
             ...(typeof message.ExecutionId === "string" ? { executionId: message.ExecutionId } : {}),
         };
         try {
-            // A beat as soon as the message is received: it resets the task's heartbeat clock, which has
-            // run since the message was sent; on a redelivery it also finds a task already over.
-            if (settings.heartbeatSeconds > 0 || count > 1) {
-                if ((await beat(token, invocation, logKeys)) === "over") {
+            // A beat before the processor, when it is due: the task's heartbeat clock has run since the message
+            // was sent, so a message that waited an interval or more is beaten at once; a redelivered one is
+            // probed, so that a task already over is not run again. A fresh message's first periodic beat
+            // comes within an interval of its start, still within two intervals of its send.
+            const waitedMs = Date.now() - sentAt(record);
+            if (count > 1 || (settings.heartbeatSeconds > 0 && waitedMs >= settings.heartbeatSeconds * 1000)) {
+                const beaten = await beat(token, invocation, logKeys);
+                if (beaten === "over") {
                     logger.info("Task already over; not running the processor again", logKeys);
                     return "task-over";
+                }
+                if (beaten === "invalid") {
+                    logger.error(INVALID_TOKEN_MESSAGE, { ...logKeys, errorName: "InvalidToken" });
+                    throw new CallbackDeliveryError(`The TaskToken of message ${record.messageId} is invalid.`);
+                }
+                if (!invocation.canStartRecord()) {
+                    throw notStarted(); // the beat took the time the processor would have had
                 }
             }
             const outcome = await runProcessor(message, record, logKeys, invocation, lambdaContext);
@@ -445,7 +477,9 @@ export function createCallbackHandler<TInput = JsonValue, TOutput extends JsonVa
             if (error instanceof ProcessorError) {
                 logger.warn(`Processor failed; ${then}`, entry);
             } else if (error instanceof DeadlineError) {
-                logger.warn(`Out of time in this invocation; ${then}`, entry);
+                if (!error.message.startsWith("Not started:")) {
+                    logger.warn(`Out of time in this invocation; ${then}`, entry);
+                }
             } else {
                 logger.error(`Could not answer the task token; ${then}`, entry);
             }
