@@ -36,9 +36,16 @@ async function main(): Promise<void> {
         process.stderr.write(`${JSON.stringify({ initMs })}\n`);
         return;
     }
-    process.on("message", (message: { event: unknown }) => {
+    process.on("message", (message: { event: unknown; timeoutMs?: number }) => {
         const start = performance.now();
-        handler(message.event).then(
+        // A Lambda context, as the runtime passes it: the worker's deadline logic runs as deployed.
+        const deadline = Date.now() + (message.timeoutMs ?? 30_000);
+        const context = {
+            awsRequestId: `bench-${Date.now()}`,
+            functionName: "callback-worker",
+            getRemainingTimeInMillis: () => deadline - Date.now(),
+        };
+        handler(message.event, context).then(
             () => process.send?.({ ms: performance.now() - start }),
             (error: unknown) => process.send?.({ ms: performance.now() - start, error: String(error) }),
         );

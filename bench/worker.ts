@@ -31,6 +31,7 @@ import {
     REPO_ROOT,
     writeBundle,
 } from "../components/bundle";
+import { renderStack } from "../local/harness";
 import { lambdaEnvironment } from "../local/lambda-process";
 import { FakeStepFunctions } from "../local/sfn-endpoint";
 import { sqsEvent, sqsRecord } from "../tests/fixtures/records";
@@ -69,8 +70,10 @@ interface Variant {
     readonly exportName: string;
     /** What is measured as its size. */
     readonly sizeNote: string;
-    /** NODE_OPTIONS of its process: the worker's as the component deploys it. */
-    readonly nodeOptions?: string;
+    /** Its environment as the component deploys it (the dev stack's worker environment). */
+    readonly env?: Readonly<Record<string, string>>;
+    /** Its Lambda timeout, in milliseconds (its context's remaining time at the start). */
+    readonly timeoutMs?: number;
 }
 
 interface Sample {
@@ -110,11 +113,7 @@ function shuffled<T>(items: readonly T[]): T[] {
 async function measure(variant: Variant, node: string, fake: FakeStepFunctions): Promise<Sample> {
     const start = performance.now();
     const child = spawn(node, [CHILD, "serve", variant.file, variant.exportName], {
-        env: {
-            ...ENV,
-            AWS_ENDPOINT_URL_SFN: fake.url,
-            ...(variant.nodeOptions !== undefined ? { NODE_OPTIONS: variant.nodeOptions } : {}),
-        },
+        env: { ...ENV, ...variant.env, AWS_ENDPOINT_URL_SFN: fake.url },
         stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
     let stderr = "";
@@ -128,7 +127,12 @@ async function measure(variant: Variant, node: string, fake: FakeStepFunctions):
         ])) as [{ initMs: number; rssMb: number }];
         const processMs = performance.now() - start;
         const invoke = async (records: number): Promise<number> => {
-            child.send({ event: sqsEvent(...Array.from({ length: records }, () => sqsRecord())) });
+            // Fresh messages, as a queue without a backlog delivers them.
+            const sentAt = Date.now();
+            child.send({
+                event: sqsEvent(...Array.from({ length: records }, () => sqsRecord({ sentAt }))),
+                timeoutMs: variant.timeoutMs ?? 30_000,
+            });
             const [reply] = (await once(child, "message")) as [{ ms: number; error?: string }];
             if (reply.error !== undefined) {
                 throw new Error(`${variant.name}: ${reply.error}`);
@@ -168,7 +172,8 @@ async function bundlePrevious(scratch: string): Promise<string> {
     // Its dependencies are the worker's own (the SDK, Powertools, p-limit), unchanged since; a link keeps
     // the bench offline and fast.
     await symlink(path.join(REPO_ROOT, "node_modules"), path.join(tree, "node_modules"), "dir");
-    const bundle = await bundleWorker({ root: tree, runtime: DEFAULT_LAMBDA_RUNTIME });
+    // Its own default runtime: nodejs22.x.
+    const bundle = await bundleWorker({ root: tree, runtime: "nodejs22.x" });
     const dir = path.join(scratch, "previous-bundle");
     await writeBundle(bundle, dir);
     return path.join(dir, BUNDLE_ENTRY_FILE);
@@ -213,7 +218,21 @@ async function main(): Promise<number> {
     });
     progress.stage(`worker: bundling release ${PREVIOUS_RELEASE.name}'s worker from git`);
     const previous = await bundlePrevious(scratch);
-    const deployed = "--enable-source-maps"; // what the component sets
+    // As deployed: the dev stack's worker environment, rendered by the component (heartbeats, call
+    // timeout, receive count, NODE_OPTIONS), and its Lambda timeout. Release 0.1.0 rendered the same
+    // settings for dev, with a 100 s heartbeat interval and --enable-source-maps.
+    progress.stage("worker: rendering the dev stack for the worker's environment");
+    const dev = await renderStack("dev");
+    const { POWERTOOLS_LOG_LEVEL: _level, ...deployedEnv } = dev.workerEnvironment;
+    const { NODE_OPTIONS: _maps, ...withoutMaps } = deployedEnv;
+    const timeoutMs = dev.workerTimeoutSeconds * 1000;
+    const previousEnv = {
+        NODE_OPTIONS: "--enable-source-maps",
+        POWERTOOLS_SERVICE_NAME: "callback",
+        CALLBACK_CONCURRENCY: "10",
+        CALLBACK_HEARTBEAT_SECONDS: "100",
+        CALLBACK_MAX_RECEIVE_COUNT: "5",
+    };
     const variants: Variant[] = [
         {
             name: "classic example (aws-sdk v2, sequential)",
@@ -227,15 +246,24 @@ async function main(): Promise<number> {
             file: previous,
             exportName: "handler",
             sizeNote: "bundle",
-            nodeOptions: deployed,
+            env: previousEnv,
+            timeoutMs,
         },
-        { name: "this worker, without source maps", file: ours, exportName: "handler", sizeNote: "bundle" },
+        {
+            name: "this worker, without source maps",
+            file: ours,
+            exportName: "handler",
+            sizeNote: "bundle",
+            env: withoutMaps,
+            timeoutMs,
+        },
         {
             name: "this worker, as deployed",
             file: ours,
             exportName: "handler",
             sizeNote: "bundle",
-            nodeOptions: deployed,
+            env: deployedEnv,
+            timeoutMs,
         },
     ];
 

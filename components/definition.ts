@@ -26,12 +26,17 @@ import { executionTimeoutFor } from "./limits";
 /** The state names, as the common examples of this pattern name them. */
 export const STATE_NAMES = {
     prepare: "Prepare Task Input",
+    checkInput: "Check Task Input",
+    rejectInput: "Reject Task Input",
     wait: "Start Task And Wait For Callback",
     notifySuccess: "Notify Success",
     notifyFailure: "Notify Failure",
     succeeded: "Callback Succeeded",
     failed: "Callback Failed",
 } as const;
+
+/** The error an execution whose input is not a JSON object fails with. */
+export const INPUT_NOT_AN_OBJECT = "Input.NotAnObject";
 
 /** The error the Fail state ends a failed execution with, when the caught error has no name. */
 export const CALLBACK_FAILED_CAUSE =
@@ -211,7 +216,41 @@ export function callbackDefinition(inputs: CallbackDefinitionInputs): {
             // with an uncatchable States.Runtime error, and no notification).
             {
                 name: STATE_NAMES.prepare,
-                state: { Type: "Pass", Parameters: { "input.$": "$" }, Next: STATE_NAMES.wait },
+                state: { Type: "Pass", Parameters: { "input.$": "$" }, Next: STATE_NAMES.checkInput },
+            },
+            // The worker's message carries the input as a JSON object: anything else ends the execution
+            // through Notify Failure with a clear cause, rather than in a task that cannot use it.
+            {
+                name: STATE_NAMES.checkInput,
+                state: {
+                    Type: "Choice",
+                    Choices: [
+                        {
+                            Or: [
+                                { Variable: "$.input", IsNull: true },
+                                { Variable: "$.input", IsString: true },
+                                { Variable: "$.input", IsNumeric: true },
+                                { Variable: "$.input", IsBoolean: true },
+                                { Variable: "$.input[0]", IsPresent: true },
+                            ],
+                            Next: STATE_NAMES.rejectInput,
+                        },
+                    ],
+                    Default: STATE_NAMES.wait,
+                },
+            },
+            {
+                name: STATE_NAMES.rejectInput,
+                state: {
+                    Type: "Pass",
+                    Parameters: {
+                        error: {
+                            Error: INPUT_NOT_AN_OBJECT,
+                            Cause: "The execution input must be a JSON object; it is passed to the worker as the message's Input.",
+                        },
+                    },
+                    Next: STATE_NAMES.notifyFailure,
+                },
             },
             { name: STATE_NAMES.wait, state: wait.state },
             { name: STATE_NAMES.notifySuccess, state: notifySuccess.state },

@@ -106,19 +106,21 @@ type IntegerArgs = { readonly [K in keyof typeof INTEGER_ARGS]?: number };
 export interface CallbackWorkflowArgs extends IntegerArgs {
     /**
      * How long the callback task waits for the worker's answer before failing with `States.Timeout`.
-     * Default 3600 (1 hour); 1 to 31,536,000.
+     * Default 3600 (1 hour); 21 to 31,536,000, and at least `heartbeatSeconds` + (`maxReceiveCount` − 1)
+     * × (visibility timeout + batching window) + `workerTimeoutSeconds`, so that every receive fits.
      */
     readonly taskTimeoutSeconds?: number;
     /**
      * The callback task fails with `States.HeartbeatTimeout` when no heartbeat comes for this long; the
-     * worker then heartbeats every third of it while its processor runs. Must be less than
-     * `taskTimeoutSeconds`. A redelivery waits for the visibility timeout without heartbeats, so keep it
-     * above the visibility timeout unless a retry should fail the task. Default: no heartbeat.
+     * worker beats before a processor starts on a message that has waited, and then every third of it
+     * (shorter in short invocations). Less than `taskTimeoutSeconds`, and more than the longest gap a live
+     * worker leaves: the visibility timeout + the batching window + `workerTimeoutSeconds`. Default: no
+     * heartbeat.
      */
     readonly heartbeatSeconds?: number;
     /** Receives before a message moves to the dead-letter queue. Default 5; 2 to 20 (the policy pack's range). */
     readonly maxReceiveCount?: number;
-    /** The worker's timeout. Default 30; 1 to 900. The queue's visibility timeout is 6× this plus the batching window. */
+    /** The worker's timeout. Default 30; 3 to 900. The queue's visibility timeout is 6× this plus the batching window. */
     readonly workerTimeoutSeconds?: number;
     /** The worker's memory. Default 256; 128 to 10,240. */
     readonly workerMemoryMb?: number;
@@ -147,8 +149,11 @@ export interface CallbackWorkflowArgs extends IntegerArgs {
     /** The worker's log level (`POWERTOOLS_LOG_LEVEL`). Default `INFO`. */
     readonly workerLogLevel?: WorkerLogLevel;
     /**
-     * Encryption key of the queues and the topic: absent for SQS-managed SSE and the AWS-managed SNS key;
-     * `"create"` for a customer managed key with rotation, made by the component; or a KMS key ARN.
+     * The key of everything that holds task data (queues, topics, log groups, the state machine): absent
+     * for AWS-managed encryption; `"create"` for a customer managed key with rotation, made by the
+     * component; or a KMS key's ARN (`…:key/<id>`: an alias ARN is refused, since IAM statements cannot
+     * name a key by alias; an Output is not checked, so give it the key's ARN). A given key's policy needs
+     * the statements of `workflowKeyPolicy`.
      */
     readonly kmsKey?: pulumi.Input<string>;
     /** Alarms on the DLQ and on failed, timed-out and aborted executions. Default true. */

@@ -117,14 +117,16 @@ describe("local harness: the scenarios end to end, with the dev stack's own sett
         assert.ok(second >= dev.visibility && second < dev.heartbeat, `second receive at ${second} s`);
     });
 
-    it("must take any JSON as the execution input: a string or a list reaches the worker and succeeds", async () => {
-        for (const input of ["just a string", [1, 2, 3], 42]) {
+    it("must end a non-object input through Notify Failure with a clear cause, not an uncatchable error", async () => {
+        for (const input of ["just a string", [1, 2, 3], 42, true]) {
             const report = await runScenario("approve", { stack, input });
-            assert.equal(
-                report.status,
-                "SUCCEEDED",
-                `${JSON.stringify(input)}: ${report.error ?? ""} ${report.cause ?? ""}`,
+            assert.equal(report.status, "FAILED", JSON.stringify(input));
+            assert.equal(report.error, "Input.NotAnObject", JSON.stringify(input));
+            assert.match(
+                report.snsMessages[0]?.message ?? "",
+                /failed: \{"Error":"Input.NotAnObject","Cause":"The execution input must be a JSON object/,
             );
+            assert.equal(report.trace.filter((e) => e.source === "sqs").length, 0, "no message sent");
         }
     });
 
