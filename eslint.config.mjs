@@ -36,8 +36,9 @@ export default tseslint.config(
         rules: { "no-console": "off" },
     },
     {
-        // The npm scripts' entry runs before tsc has compiled anything: plain JavaScript, linted without types.
-        files: ["scripts/commands.mjs"],
+        // The npm scripts' entry runs before tsc has compiled anything, and the packed-tarball check runs
+        // in a project of its own: plain JavaScript, linted without types.
+        files: ["scripts/commands.mjs", "scripts/test-package.mjs"],
         extends: [tseslint.configs.disableTypeChecked],
         languageOptions: { globals: { console: "readonly", process: "readonly" } },
         rules: { "no-console": "off" },

@@ -427,9 +427,10 @@ describe("GitHub workflows", () => {
         const runs = allSteps().flatMap(({ step }) => (step.run === undefined ? [] : [step.run]));
         assert.ok(runs.includes(".ci/run"), "the test job runs the same .ci/run as CI");
         accessSync(path.join(REPO_ROOT, ".ci", "run"), constants.X_OK);
-        const { scripts, dependencies } = JSON.parse(read(path.join(REPO_ROOT, "package.json"))) as {
+        // The SDK this repository tests with (a peer of the library, pinned as a dev dependency here).
+        const { scripts, devDependencies } = JSON.parse(read(path.join(REPO_ROOT, "package.json"))) as {
             scripts: Mapping;
-            dependencies: Mapping;
+            devDependencies: Mapping;
         };
         for (const command of runs) {
             for (const match of command.matchAll(/node build\/(\S+)\.js/g)) {
@@ -444,7 +445,7 @@ describe("GitHub workflows", () => {
         const pulumiStep = stackAction.runs.steps.find((step) => step.id === "pulumi");
         assert.equal(
             pulumiStep?.with?.["pulumi-version"],
-            dependencies["@pulumi/pulumi"],
+            devDependencies["@pulumi/pulumi"],
             `set pulumi-version in ${STACK_ACTION}/action.yml to the @pulumi/pulumi of package.json`,
         );
         assert.equal(pulumiStep?.with?.policyPacks, POLICY_PACK_DIR);

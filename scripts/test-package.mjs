@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+/**
+ * `npm run test:package`: the package as another team gets it. Builds and packs this repository, installs the tarball into a new project in a temporary folder beside the peers it asks
+ * for (from npm's cache when this repository's `npm ci` filled it), then, in that project:
+ * - type-checks a program that imports `callback-workflow`, `callback-workflow/worker` and
+ *   `callback-workflow/policy` with `module: node16` (the `exports` map is honoured) and, for the
+ *   component and the worker, `skipLibCheck: false` (the shipped declarations and what they import must
+ *   compile; the policy entry with skipLibCheck, as @pulumi/policy's own declarations need);
+ * - runs it under Pulumi's mocked runtime: importing registers nothing, a `CallbackWorkflow` registers
+ *   its resources, and `npm ls` finds one `@pulumi/pulumi` and one `@pulumi/aws`;
+ * - bundles a worker of its own with esbuild from the installed worker SDK.
+ * Exits 0 when all holds; prints what failed and exits 1 otherwise. Keeps the folder with `--keep`.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const keep = process.argv.includes("--keep");
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(`Usage: npm run test:package [-- --keep]
+Packs this repository, installs the tarball into a new project and checks it there.
+Options:
+  --keep        keep the temporary project and print its path
+  -h, --help    print this usage`);
+    process.exit(0);
+}
+
+const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const npmCli = process.env.npm_execpath?.endsWith(".js") ? process.env.npm_execpath : undefined;
+const npm = (args, cwd) =>
+    npmCli === undefined
+        ? execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+        : execFileSync(process.execPath, [npmCli, ...args], {
+              cwd,
+              encoding: "utf8",
+              stdio: ["ignore", "pipe", "inherit"],
+          });
+const step = (what) => console.error(`test:package: ${what}`);
+
+const dir = mkdtempSync(path.join(tmpdir(), "callback-workflow-consumer-"));
+let failed = false;
+try {
+    step("building, then packing…");
+    // The build lists the files it writes on stdout: keep them out of npm pack's JSON.
+    process.stderr.write(npm(["run", "build", "--silent"], ROOT));
+    const [packed] = JSON.parse(
+        npm(["pack", "--json", "--ignore-scripts", "--pack-destination", dir, "--loglevel=error"], ROOT),
+    );
+    const tarball = path.join(dir, packed.filename);
+    step(`${packed.filename}: ${packed.entryCount} files, ${(packed.size / 1024).toFixed(0)} kB`);
+
+    const project = path.join(dir, "consumer");
+    mkdirSync(project);
+    writeFileSync(
+        path.join(project, "package.json"),
+        JSON.stringify(
+            {
+                name: "consumer",
+                private: true,
+                main: "build/index.js",
+                dependencies: {
+                    "@pulumi/aws": pkg.devDependencies["@pulumi/aws"],
+                    "@pulumi/pulumi": pkg.devDependencies["@pulumi/pulumi"],
+                    [pkg.name]: `file:${tarball}`,
+                },
+                devDependencies: {
+                    "@types/node": pkg.devDependencies["@types/node"],
+                    typescript: pkg.devDependencies.typescript,
+                },
+            },
+            null,
+            2,
+        ),
+    );
+    writeFileSync(
+        path.join(project, "tsconfig.json"),
+        JSON.stringify({
+            compilerOptions: {
+                target: "ES2022",
+                module: "node16",
+                moduleResolution: "node16",
+                strict: true,
+                skipLibCheck: false,
+                outDir: "build",
+                types: ["node"],
+            },
+            include: ["index.ts", "worker.ts"],
+        }),
+    );
+    // @pulumi/policy's published index.d.ts does not compile without skipLibCheck (its proxy.d.ts is
+    // empty), so the policy entry is checked as Pulumi's TypeScript templates compile: skipLibCheck on.
+    writeFileSync(
+        path.join(project, "tsconfig.policy.json"),
+        JSON.stringify({
+            extends: "./tsconfig.json",
+            compilerOptions: { skipLibCheck: true },
+            include: ["policy.ts"],
+        }),
+    );
+    writeFileSync(
+        path.join(project, "policy.ts"),
+        `import { policies } from "${pkg.name}/policy";
+
+const names = policies.map((policy) => policy.name);
+if (names.length === 0) {
+    throw new Error("callback-workflow/policy exports no policies");
+}
+console.log(JSON.stringify(names));
+`,
+    );
+    writeFileSync(
+        path.join(project, "worker.ts"),
+        `import { createCallbackHandler, TaskFailedError, type CallbackProcessor } from "${pkg.name}/worker";
+
+const processor: CallbackProcessor = async (message) => {
+    if (message.Input === undefined) {
+        throw new TaskFailedError("Order.Empty", "the order has no input");
+    }
+    return { checked: true };
+};
+export const handler = createCallbackHandler({ processor });
+`,
+    );
+    writeFileSync(
+        path.join(project, "index.ts"),
+        `import * as pulumi from "@pulumi/pulumi";
+
+let registered = 0;
+const types: string[] = [];
+pulumi.runtime.setMocks(
+    {
+        newResource: (args) => {
+            registered += 1;
+            types.push(args.type);
+            return { id: \`\${args.name}-id\`, state: { ...args.inputs, arn: \`arn:aws:mock:::\${args.name}\` } };
+        },
+        call: (args) =>
+            args.token === "aws:index/getCallerIdentity:getCallerIdentity"
+                ? { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/mock", userId: "mock" }
+                : args.token === "aws:index/getRegion:getRegion"
+                  ? { name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" }
+                  : args.token === "aws:index/getPartition:getPartition"
+                    ? { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }
+                    : args.inputs,
+    },
+    "consumer",
+    "test",
+    false,
+);
+
+async function main(): Promise<void> {
+    const library = await import("${pkg.name}");
+    if (registered !== 0) {
+        throw new Error(\`importing the library registered \${registered} resources\`);
+    }
+    // As the README shows: a worker of the consumer's own, by absolute path.
+    const workflow = new library.CallbackWorkflow("orders", {
+        workerEntry: require("node:path").resolve(__dirname, "..", "worker.ts"),
+    });
+    const arn = await new Promise<string>((resolve) => workflow.stateMachineArn.apply(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    console.log(JSON.stringify({ registered, arn, types: [...new Set(types)].sort() }));
+}
+main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+});
+`,
+    );
+
+    step("installing the tarball and its peers (prefer npm's cache)…");
+    npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], project);
+
+    step("type-checking the consumer against the shipped declarations (skipLibCheck: false)…");
+    execFileSync(process.execPath, [path.join(project, "node_modules/typescript/bin/tsc"), "-p", project], {
+        cwd: project,
+        stdio: "inherit",
+    });
+    execFileSync(
+        process.execPath,
+        [path.join(project, "node_modules/typescript/bin/tsc"), "-p", path.join(project, "tsconfig.policy.json")],
+        { cwd: project, stdio: "inherit" },
+    );
+    const policyNames = JSON.parse(
+        execFileSync(process.execPath, ["build/policy.js"], { cwd: project, encoding: "utf8" }),
+    );
+    step(`callback-workflow/policy: ${policyNames.length} policies`);
+
+    step("one copy of the Pulumi SDK and of the AWS provider…");
+    for (const peer of ["@pulumi/pulumi", "@pulumi/aws"]) {
+        const tree = JSON.parse(npm(["ls", peer, "--all", "--json"], project));
+        const versions = new Set();
+        const walk = (node) => {
+            for (const [name, child] of Object.entries(node.dependencies ?? {})) {
+                if (name === peer) versions.add(child.version);
+                walk(child);
+            }
+        };
+        walk(tree);
+        if (versions.size !== 1) {
+            throw new Error(`${peer}: ${versions.size} copies in the consumer (${[...versions].join(", ")})`);
+        }
+    }
+
+    step("running the consumer's program under the mocked runtime…");
+    const out = JSON.parse(
+        execFileSync(process.execPath, ["build/index.js"], { cwd: project, encoding: "utf8", timeout: 120_000 }),
+    );
+    for (const type of ["aws:sqs/queue:Queue", "aws:lambda/function:Function", "aws:sfn/stateMachine:StateMachine"]) {
+        if (!out.types.includes(type)) {
+            throw new Error(`the consumer's CallbackWorkflow registered no ${type}: ${out.types.join(", ")}`);
+        }
+    }
+    step(`the workflow registered ${out.registered} resources; state machine ${out.arn}`);
+
+    step("bundling the consumer's own worker from the installed worker SDK…");
+    const { build } = await import(
+        path.join(project, "node_modules", pkg.name, "node_modules/esbuild/lib/main.js")
+    ).catch(() => import(path.join(project, "node_modules/esbuild/lib/main.js")));
+    const result = await build({
+        absWorkingDir: project,
+        entryPoints: [path.join(project, "worker.ts")],
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node22",
+        write: false,
+        logLevel: "silent",
+    });
+    const bytes = result.outputFiles.reduce((n, f) => n + f.contents.length, 0);
+    step(`worker bundle: ${(bytes / 1024).toFixed(0)} kB`);
+    console.log("test:package: the packed tarball works in a consumer project");
+} catch (error) {
+    failed = true;
+    console.error(`test:package: FAILED: ${error instanceof Error ? error.message : String(error)}`);
+} finally {
+    if (keep) {
+        console.error(`test:package: kept ${dir}`);
+    } else {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,138 @@
+/**
+ * The package as a library (what `npm pack` ships and what `require("callback-workflow")` does): every
+ * `exports` entry resolves to built JavaScript with its declarations; importing an entry registers no
+ * resource (it only defines things); the tarball holds the library, the worker's sources it bundles and
+ * the thin policy pack, and none of this repository's program, stacks, tests or tooling; the Pulumi SDK
+ * and provider are peer dependencies, so a consumer's program has one copy of each. The consumer built
+ * from the packed tarball is `npm run test:package` (scripts/test-package.mjs).
+ */
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { REPO_ROOT } from "../components/bundle";
+
+interface PackageJson {
+    readonly name: string;
+    readonly main: string;
+    readonly types: string;
+    readonly private?: boolean;
+    readonly exports: Readonly<Record<string, string | { readonly types: string; readonly default: string }>>;
+    readonly dependencies: Readonly<Record<string, string>>;
+    readonly peerDependencies: Readonly<Record<string, string>>;
+    readonly devDependencies: Readonly<Record<string, string>>;
+}
+
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as PackageJson;
+
+/** The library's entries: subpath, the module a consumer gets, a name it must export. */
+const ENTRIES: ReadonlyArray<readonly [string, string]> = [
+    [".", "CallbackWorkflow"],
+    ["./worker", "createCallbackHandler"],
+    ["./worker", "TaskFailedError"],
+    ["./policy", "policies"],
+];
+
+function runNode(code: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        execFile(process.execPath, ["-e", code], { cwd: REPO_ROOT, timeout: 20_000 }, (error, stdout, stderr) =>
+            error === null ? resolve(stdout) : reject(new Error(`${error.message}\n${stderr}`)),
+        );
+    });
+}
+
+describe("the library package", () => {
+    it("is publishable and its main and types are the library entry, not the Pulumi program", () => {
+        assert.notEqual(pkg.private, true);
+        const root = pkg.exports["."];
+        assert.ok(typeof root === "object");
+        assert.equal(`./${pkg.main}`, root.default);
+        assert.equal(`./${pkg.types}`, root.types);
+        assert.notEqual(pkg.main, "build/index.js", "build/index.js is the Pulumi program (Pulumi.yaml's main)");
+    });
+
+    it("resolves every export to built JavaScript with declarations beside it", () => {
+        for (const [subpath, target] of Object.entries(pkg.exports)) {
+            if (typeof target === "string") {
+                assert.ok(existsSync(path.join(REPO_ROOT, target)), `${subpath} -> ${target}`);
+                continue;
+            }
+            assert.ok(existsSync(path.join(REPO_ROOT, target.default)), `${subpath} -> ${target.default}`);
+            assert.ok(existsSync(path.join(REPO_ROOT, target.types)), `${subpath} -> ${target.types}`);
+            assert.equal(target.types, target.default.replace(/\.js$/, ".d.ts"));
+        }
+    });
+
+    it("registers no resource when each entry is imported, and each exports its contract", async () => {
+        // A fresh process (this one has loaded the modules already), the package resolving itself by name.
+        const code = `
+            const pulumi = require("@pulumi/pulumi");
+            let registered = 0;
+            pulumi.runtime.setMocks({
+                newResource: (a) => { registered += 1; return { id: a.name, state: a.inputs }; },
+                call: (a) => a.inputs,
+            }, "project", "stack", true);
+            const entries = ${JSON.stringify(ENTRIES)};
+            const names = {};
+            for (const [subpath, name] of entries) {
+                const mod = require(subpath === "." ? "${pkg.name}" : "${pkg.name}/" + subpath.slice(2));
+                names[subpath + " " + name] = typeof mod[name];
+            }
+            setTimeout(() => console.log(JSON.stringify({ registered, names })), 200);
+        `;
+        const out = JSON.parse(await runNode(code)) as { registered: number; names: Record<string, string> };
+        assert.equal(out.registered, 0);
+        for (const [subpath, name] of ENTRIES) {
+            assert.notEqual(out.names[`${subpath} ${name}`], "undefined", `${subpath} exports ${name}`);
+        }
+    });
+
+    it("takes the Pulumi SDK and the AWS provider as peers (one copy per program) and declares what its types use", () => {
+        for (const peer of ["@pulumi/pulumi", "@pulumi/aws"]) {
+            assert.equal(pkg.dependencies[peer], undefined, `${peer} is not a dependency`);
+            assert.match(pkg.peerDependencies[peer] ?? "", /^\^\d+\.\d+\.\d+$/, `${peer} is a caret peer`);
+            const pinned = pkg.devDependencies[peer] ?? "";
+            assert.equal(`^${pinned}`, pkg.peerDependencies[peer], `${peer}: the peer's floor is what this repo tests`);
+        }
+        // Public declarations import these types: a consumer compiling without skipLibCheck needs them.
+        assert.ok(pkg.dependencies["@types/aws-lambda"]);
+        const declarations = readFileSync(path.join(REPO_ROOT, "build/handlers/callback/worker.d.ts"), "utf8");
+        assert.match(declarations, /from "aws-lambda"/);
+    });
+
+    it("packs the library, the worker's sources and the thin policy pack, and nothing of the program", async () => {
+        const listing = await new Promise<string>((resolve, reject) => {
+            const cli = process.env["npm_execpath"];
+            const [file, args] =
+                cli !== undefined && cli.endsWith(".js")
+                    ? [process.execPath, [cli, "pack", "--dry-run", "--json", "--ignore-scripts"]]
+                    : ["npm", ["pack", "--dry-run", "--json", "--ignore-scripts"]];
+            execFile(file, args, { cwd: REPO_ROOT, timeout: 30_000 }, (error, stdout) =>
+                error === null ? resolve(stdout) : reject(new Error(`npm pack --dry-run: ${error.message}`)),
+            );
+        });
+        const [packed] = JSON.parse(listing) as [{ files: Array<{ path: string }> }];
+        const files = packed.files.map((f) => f.path);
+        for (const needed of [
+            "package.json",
+            "README.md",
+            "CHANGELOG.md",
+            "build/components/index.d.ts",
+            "build/handlers/callback/index.d.ts",
+            "build/policy/policies.d.ts",
+            "handlers/callback/handler.ts",
+            "handlers/callback/lambda-credentials.ts",
+            "policy/PulumiPolicy.yaml",
+            "policy/package.json",
+            "policy/bin/index.js",
+        ]) {
+            assert.ok(files.includes(needed), `the tarball holds ${needed}`);
+        }
+        const stray = files.filter((f) =>
+            /^(build\/)?(tests|bench|scripts|local|\.github|\.ci|docs)\/|^Pulumi\.|^build\/index\.|\.tsbuildinfo$/.test(
+                f,
+            ),
+        );
+        assert.deepEqual(stray, []);
+    });
+});
