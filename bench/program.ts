@@ -13,7 +13,7 @@ import { REPO_ROOT } from "../components/bundle";
 import { CallbackWorkflow } from "../components/callback-workflow";
 import { runProgram } from "../local/pulumi-program";
 import { Progress } from "../scripts/progress";
-import { HelpRequest, parseFlags, runMain } from "../scripts/run-main";
+import { parseHelpOnly, runMain } from "../scripts/run-main";
 
 const COUNTS = [1, 10, 100] as const;
 const RUNS = 3;
@@ -43,15 +43,7 @@ async function timed(program: () => void): Promise<{ ms: number; resources: numb
 }
 
 async function main(): Promise<number> {
-    const { values } = parseFlags({
-        args: process.argv.slice(2),
-        options: { help: { type: "boolean", short: "h", default: false } },
-        strict: true,
-        allowPositionals: false,
-    });
-    if (values.help) {
-        throw new HelpRequest();
-    }
+    parseHelpOnly(process.argv.slice(2));
     // Warm-up: load modules and bundle the worker once, outside the measurements.
     progress.stage("program: warm-up (loading modules, bundling the worker)");
     await runProgram(() => new CallbackWorkflow("warm-up"));

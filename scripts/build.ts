@@ -10,7 +10,7 @@
 import * as path from "node:path";
 import { build } from "esbuild";
 import { bundleWorker, REPO_ROOT, writeBundle } from "../components/bundle";
-import { HelpRequest, parseFlags, runMain } from "./run-main";
+import { parseHelpOnly, runMain } from "./run-main";
 
 export const USAGE = `Usage: node build/scripts/build.js
 The last stage of \`npm run build\` (after tsc): bundles the worker to dist/callback-handler/ and the
@@ -48,15 +48,7 @@ async function buildPolicyPack(): Promise<void> {
 }
 
 async function main(): Promise<number> {
-    const { values } = parseFlags({
-        args: process.argv.slice(2),
-        options: { help: { type: "boolean", short: "h", default: false } },
-        strict: true,
-        allowPositionals: false,
-    });
-    if (values.help) {
-        throw new HelpRequest();
-    }
+    parseHelpOnly(process.argv.slice(2));
     await Promise.all([buildWorker(), buildPolicyPack()]);
     return 0;
 }

@@ -60,6 +60,19 @@ export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typ
     }
 }
 
+/** For a command whose only flag is `--help`: throws {@link HelpRequest} for it, a usage error for anything else. */
+export function parseHelpOnly(args: readonly string[]): void {
+    const { values } = parseFlags({
+        args: [...args],
+        options: { help: { type: "boolean", short: "h", default: false } },
+        strict: true,
+        allowPositionals: false,
+    });
+    if (values.help) {
+        throw new HelpRequest();
+    }
+}
+
 export interface RunOptions {
     /** Print an unexpected error's stack (otherwise its name and message). */
     readonly stack?: boolean;
