@@ -354,10 +354,12 @@ export function validateDefinition(definition: StateMachineDefinition, type: Wor
 export function toAsl(definition: StateMachineDefinition, partition: string): Record<string, unknown> {
     const states: Record<string, unknown> = {};
     for (const { name, state } of definition.States) {
+        // Object.fromEntries(Object.entries(...)) keeps string keys only: symbol-keyed grants stay out.
+        const plain = Object.fromEntries(Object.entries(state)) as unknown as State;
         states[name] =
-            state.Type === "Task" && isIntegration(state.Resource)
-                ? { ...state, Resource: integrationArn(partition, state.Resource) }
-                : state;
+            plain.Type === "Task" && isIntegration(plain.Resource)
+                ? { ...plain, Resource: integrationArn(partition, plain.Resource) }
+                : plain;
     }
     return {
         ...(definition.Comment !== undefined ? { Comment: definition.Comment } : {}),

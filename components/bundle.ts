@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
-import { build } from "esbuild";
+import * as pulumi from "@pulumi/pulumi";
+import { build, buildSync, type BuildOptions, type BuildResult, type Message } from "esbuild";
 import { DEFAULT_LAMBDA_RUNTIME, NODE_RUNTIME_TARGETS, type LambdaRuntime } from "./limits";
 
 /**
@@ -28,7 +29,7 @@ export { DEFAULT_LAMBDA_RUNTIME, type LambdaRuntime };
 
 /** The default worker's entry point, relative to the repository root. */
 export const DEFAULT_WORKER_ENTRY = "handlers/callback/handler.ts";
-/** Stands in for `@aws-sdk/credential-provider-node` in bundles, relative to the repository root. */
+/** Stands in for `@aws-sdk/credential-provider-node` in bundles, relative to this package's root. */
 export const LAMBDA_CREDENTIALS_MODULE = "handlers/callback/lambda-credentials.ts";
 /** The file of the bundle that Lambda loads. */
 export const BUNDLE_ENTRY_FILE = "index.mjs";
@@ -36,15 +37,19 @@ export const BUNDLE_ENTRY_FILE = "index.mjs";
 export const BUNDLE_HANDLER = "index.handler";
 
 export interface BundleOptions {
-    /** The module exporting `handler`, absolute or relative to the repository root. Default: the default worker. */
+    /**
+     * The module exporting `handler`: absolute, or relative to `root`. Default: the default worker (in this
+     * package).
+     */
     readonly entry?: string;
     /** The Lambda runtime to target. Default: {@link DEFAULT_LAMBDA_RUNTIME}. */
     readonly runtime?: LambdaRuntime;
     /** Minify the bundle. Default: true. */
     readonly minify?: boolean;
     /**
-     * The tree to bundle from (its `node_modules` and credentials module). Default: this repository; the
-     * bench bundles an earlier release's tree this way.
+     * The tree to bundle from: relative entries resolve against it, and the bundle's paths are relative to
+     * it. Default: this package for the default worker, the Pulumi program's directory for a given entry
+     * (see {@link programDirectory}); the bench bundles an earlier release's tree this way.
      */
     readonly root?: string;
 }
@@ -57,7 +62,38 @@ export interface WorkerBundle {
 }
 
 /**
- * Bundles a worker for Lambda with esbuild: one ES module, minified, with a linked source map (enable it
+ * The directory of the Pulumi program being run: the project's root (where `Pulumi.yaml` is), which the
+ * Node.js language host hands the program as `PULUMI_NODEJS_ROOT_DIRECTORY`; the working directory when
+ * the program runs without the CLI (under mocks, in tests). A consumer's `workerEntry` resolves against it.
+ */
+export function programDirectory(): string {
+    const root = pulumi.runtime.getRootDirectory();
+    // Without the CLI the SDK answers the placeholder "rootDirectory", not a path.
+    return path.isAbsolute(root) ? root : process.cwd();
+}
+
+/** Where a worker entry is, absolutely: the default worker in this package, else against `root`. */
+export function resolveWorkerEntry(entry: string | undefined, root?: string): { entry: string; root: string } {
+    if (entry === undefined) {
+        return { entry: path.join(root ?? REPO_ROOT, DEFAULT_WORKER_ENTRY), root: root ?? REPO_ROOT };
+    }
+    const base = root ?? programDirectory();
+    return { entry: path.resolve(base, entry), root: base };
+}
+
+/** A worker entry that cannot become a Lambda bundle, with esbuild's reasons. */
+export class WorkerBundleError extends Error {
+    constructor(
+        public readonly entry: string,
+        public readonly reasons: readonly string[],
+    ) {
+        super(`Cannot bundle the worker ${entry}: ${reasons.join("; ")}`);
+        this.name = "WorkerBundleError";
+    }
+}
+
+/**
+ * esbuild's options for a worker bundle: one ES module, minified, with a linked source map (enable it
  * with `NODE_OPTIONS=--enable-source-maps`). The AWS SDK is bundled, not taken from the runtime, so the
  * version that was tested is the version that runs.
  *
@@ -66,12 +102,17 @@ export interface WorkerBundle {
  * crashes on load with `Dynamic require of "node:https" is not supported`; the ES builds also tree-shake
  * to a smaller bundle.
  *
- * The SDK's default credential chain is replaced by the one Lambda needs (`lambda-credentials.ts`).
+ * The SDK's default credential chain is replaced by the one Lambda needs (`lambda-credentials.ts`, from
+ * this package whatever the entry).
  *
  * Deterministic: the same sources give the same bytes (no timestamps, no absolute paths), so
  * `pulumi preview` shows no change when nothing changed.
  */
-export async function bundleWorker(options: BundleOptions = {}): Promise<WorkerBundle> {
+function buildOptions(options: BundleOptions): {
+    entry: string;
+    outdir: string;
+    esbuild: BuildOptions & { metafile: true; write: false };
+} {
     const runtime = options.runtime ?? DEFAULT_LAMBDA_RUNTIME;
     const target = LAMBDA_RUNTIMES[runtime];
     if (target === undefined) {
@@ -79,34 +120,60 @@ export async function bundleWorker(options: BundleOptions = {}): Promise<WorkerB
             `Lambda runtime "${String(runtime)}" is not supported; use one of ${Object.keys(LAMBDA_RUNTIMES).join(", ")}.`,
         );
     }
-    const root = options.root ?? REPO_ROOT;
-    const entry = path.resolve(root, options.entry ?? DEFAULT_WORKER_ENTRY);
+    const { entry, root } = resolveWorkerEntry(options.entry, options.root);
     const outdir = path.join(root, "dist", "callback-handler");
-    const result = await build({
-        absWorkingDir: root,
-        entryPoints: { index: entry },
+    // This package's credentials module; the default worker of another tree (the bench's earlier release)
+    // takes that tree's.
+    const credentials = path.join(
+        options.entry === undefined ? (options.root ?? REPO_ROOT) : REPO_ROOT,
+        LAMBDA_CREDENTIALS_MODULE,
+    );
+    return {
+        entry,
         outdir,
-        outExtension: { ".js": ".mjs" },
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        target,
-        mainFields: ["module", "main"],
-        // Lambda's credentials are in the environment: leave out the SDK's SSO/INI/STS chain (see the module).
-        alias: { "@aws-sdk/credential-provider-node": `./${LAMBDA_CREDENTIALS_MODULE}` },
-        minify: options.minify ?? true,
-        sourcemap: "linked",
-        sourcesContent: false,
-        legalComments: "none",
-        write: false,
-        logLevel: "silent",
-    });
+        esbuild: {
+            absWorkingDir: root,
+            entryPoints: { index: entry },
+            outdir,
+            outExtension: { ".js": ".mjs" },
+            bundle: true,
+            platform: "node",
+            format: "esm",
+            target,
+            mainFields: ["module", "main"],
+            // Lambda's credentials are in the environment: leave out the SDK's SSO/INI/STS chain (see the module).
+            alias: { "@aws-sdk/credential-provider-node": credentials },
+            minify: options.minify ?? true,
+            sourcemap: "linked",
+            sourcesContent: false,
+            legalComments: "none",
+            write: false,
+            metafile: true,
+            logLevel: "silent",
+        },
+    };
+}
+
+function describeMessages(messages: readonly Message[]): string[] {
+    return messages.map((m) =>
+        m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ${m.text}` : m.text,
+    );
+}
+
+/** The bundle of a build, or the reasons it is none (build errors, no `handler` export). */
+function toBundle(entry: string, outdir: string, result: BuildResult<{ metafile: true; write: false }>): WorkerBundle {
     const files = new Map<string, string>();
     for (const file of [...result.outputFiles].sort((a, b) => a.path.localeCompare(b.path))) {
         files.set(path.relative(outdir, file.path), file.text);
     }
-    if (!files.has(BUNDLE_ENTRY_FILE)) {
-        throw new Error(`esbuild produced no ${BUNDLE_ENTRY_FILE} for ${entry}.`);
+    const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(BUNDLE_ENTRY_FILE))?.[1];
+    if (!files.has(BUNDLE_ENTRY_FILE) || output === undefined) {
+        throw new WorkerBundleError(entry, [`esbuild produced no ${BUNDLE_ENTRY_FILE}`]);
+    }
+    if (!output.exports.includes("handler")) {
+        throw new WorkerBundleError(entry, [
+            `it exports no \`handler\` (it exports ${output.exports.length > 0 ? output.exports.map((e) => `\`${e}\``).join(", ") : "nothing"}); Lambda calls \`${BUNDLE_HANDLER}\`, so export the handler from \`createCallbackHandler\` as \`handler\``,
+        ]);
     }
     const hash = createHash("sha256");
     for (const [name, text] of files) {
@@ -115,24 +182,54 @@ export async function bundleWorker(options: BundleOptions = {}): Promise<WorkerB
     return { files, sha256: hash.digest("hex") };
 }
 
-const bundled = new Map<string, Promise<WorkerBundle>>();
+function failure(entry: string, error: unknown): WorkerBundleError {
+    if (error instanceof WorkerBundleError) {
+        return error;
+    }
+    const errors = (error as { errors?: Message[] }).errors;
+    return new WorkerBundleError(
+        entry,
+        Array.isArray(errors) && errors.length > 0 ? describeMessages(errors) : [String(error)],
+    );
+}
+
+/** Bundles a worker for Lambda with esbuild (see {@link buildOptions}); rejects with {@link WorkerBundleError}. */
+export async function bundleWorker(options: BundleOptions = {}): Promise<WorkerBundle> {
+    const { entry, outdir, esbuild } = buildOptions(options);
+    try {
+        return toBundle(entry, outdir, await build(esbuild));
+    } catch (error) {
+        throw failure(entry, error);
+    }
+}
 
 /**
- * {@link bundleWorker}, once per entry and runtime for the life of the process: a program with several
- * workflows (or a test running the program many times) bundles equal sources once.
+ * {@link bundleWorker}, synchronously: a component bundles its worker in its constructor, so a worker
+ * that cannot be bundled is an argument error reported before anything is registered.
  */
-export function bundleWorkerOnce(options: BundleOptions = {}): Promise<WorkerBundle> {
-    const key = JSON.stringify([
-        options.entry ?? DEFAULT_WORKER_ENTRY,
-        options.runtime ?? DEFAULT_LAMBDA_RUNTIME,
-        options.minify ?? true,
-    ]);
+export function bundleWorkerSync(options: BundleOptions = {}): WorkerBundle {
+    const { entry, outdir, esbuild } = buildOptions(options);
+    try {
+        return toBundle(entry, outdir, buildSync(esbuild));
+    } catch (error) {
+        throw failure(entry, error);
+    }
+}
+
+const bundled = new Map<string, WorkerBundle>();
+
+/**
+ * {@link bundleWorkerSync}, once per entry, root and runtime for the life of the process: a program with
+ * several channels (or a test running the program many times) bundles equal sources once. A failure is not
+ * kept: the next program run tries again.
+ */
+export function bundleWorkerOnce(options: BundleOptions = {}): WorkerBundle {
+    const { entry, root } = resolveWorkerEntry(options.entry, options.root);
+    const key = JSON.stringify([entry, root, options.runtime ?? DEFAULT_LAMBDA_RUNTIME, options.minify ?? true]);
     let bundle = bundled.get(key);
     if (bundle === undefined) {
-        bundle = bundleWorker(options);
+        bundle = bundleWorkerSync({ ...options, entry, root });
         bundled.set(key, bundle);
-        // A failed bundle is not cached: the next program run tries again.
-        bundle.catch(() => bundled.delete(key));
     }
     return bundle;
 }

@@ -20,6 +20,7 @@ import {
     type TaskWithPolicy,
     type Transition,
 } from "./asl";
+import { withGrants, type AnsweringChannel } from "./grants";
 import type { PolicyStatement } from "./iam";
 import { executionTimeoutFor } from "./limits";
 
@@ -79,29 +80,37 @@ export function sqsSendMessageAndWait(args: {
     readonly messageBody: PayloadTemplate;
     readonly timeoutSeconds: number;
     readonly heartbeatSeconds?: number;
-    readonly resultPath: `$${string}`;
+    readonly resultPath: `$${string}` | null;
     readonly transition: Transition;
     readonly retry?: TaskState["Retry"];
     readonly catch?: TaskState["Catch"];
+    readonly resultSelector?: PayloadTemplate;
+    readonly comment?: string;
+    /** The channel that answers the task: a workflow using this state grants its answerers. */
+    readonly answeredBy?: AnsweringChannel;
 }): TaskWithPolicy {
+    const statements: PolicyStatement[] = [
+        { Sid: "SendToWorkQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: args.queueArn },
+        ...kmsStatements("EncryptForWorkQueue", args.kmsKeyArn, {
+            "kms:EncryptionContext:aws:sqs:arn": args.queueArn,
+        }),
+    ];
+    const state: TaskState = {
+        ...(args.comment !== undefined ? { Comment: args.comment } : {}),
+        Type: "Task",
+        Resource: integration("sqs", "sendMessage", "waitForTaskToken"),
+        Parameters: { QueueUrl: args.queueUrl, MessageBody: args.messageBody },
+        TimeoutSeconds: args.timeoutSeconds,
+        ...(args.heartbeatSeconds !== undefined ? { HeartbeatSeconds: args.heartbeatSeconds } : {}),
+        ...(args.resultSelector !== undefined ? { ResultSelector: args.resultSelector } : {}),
+        ResultPath: args.resultPath,
+        ...(args.retry ? { Retry: args.retry } : {}),
+        ...(args.catch ? { Catch: args.catch } : {}),
+        ...args.transition,
+    };
     return {
-        state: {
-            Type: "Task",
-            Resource: integration("sqs", "sendMessage", "waitForTaskToken"),
-            Parameters: { QueueUrl: args.queueUrl, MessageBody: args.messageBody },
-            TimeoutSeconds: args.timeoutSeconds,
-            ...(args.heartbeatSeconds !== undefined ? { HeartbeatSeconds: args.heartbeatSeconds } : {}),
-            ResultPath: args.resultPath,
-            ...(args.retry ? { Retry: args.retry } : {}),
-            ...(args.catch ? { Catch: args.catch } : {}),
-            ...args.transition,
-        },
-        statements: [
-            { Sid: "SendToWorkQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: args.queueArn },
-            ...kmsStatements("EncryptForWorkQueue", args.kmsKeyArn, {
-                "kms:EncryptionContext:aws:sqs:arn": args.queueArn,
-            }),
-        ],
+        state: withGrants(state, { statements, ...(args.answeredBy ? { answeredBy: args.answeredBy } : {}) }),
+        statements,
     };
 }
 
@@ -115,31 +124,30 @@ export function snsPublish(args: {
     readonly transition: Transition;
     readonly outputPath?: `$${string}`;
 }): TaskWithPolicy {
-    return {
-        state: {
-            Type: "Task",
-            Resource: integration("sns", "publish"),
-            Parameters: { TopicArn: args.topicArn, Subject: args.subject, "Message.$": args.message },
-            ResultPath: null,
-            ...(args.outputPath ? { OutputPath: args.outputPath } : {}),
-            Retry: [
-                {
-                    ErrorEquals: [StatesErrors.TaskFailed],
-                    IntervalSeconds: 2,
-                    MaxAttempts: 3,
-                    BackoffRate: 2,
-                    JitterStrategy: "FULL",
-                },
-            ],
-            ...args.transition,
-        },
-        statements: [
-            { Sid: "PublishNotifications", Effect: "Allow", Action: ["sns:Publish"], Resource: args.topicArn },
-            ...kmsStatements("EncryptForTopic", args.kmsKeyArn, {
-                "kms:EncryptionContext:aws:sns:topicArn": args.topicArn,
-            }),
+    const statements: PolicyStatement[] = [
+        { Sid: "PublishNotifications", Effect: "Allow", Action: ["sns:Publish"], Resource: args.topicArn },
+        ...kmsStatements("EncryptForTopic", args.kmsKeyArn, {
+            "kms:EncryptionContext:aws:sns:topicArn": args.topicArn,
+        }),
+    ];
+    const state: TaskState = {
+        Type: "Task",
+        Resource: integration("sns", "publish"),
+        Parameters: { TopicArn: args.topicArn, Subject: args.subject, "Message.$": args.message },
+        ResultPath: null,
+        ...(args.outputPath ? { OutputPath: args.outputPath } : {}),
+        Retry: [
+            {
+                ErrorEquals: [StatesErrors.TaskFailed],
+                IntervalSeconds: 2,
+                MaxAttempts: 3,
+                BackoffRate: 2,
+                JitterStrategy: "FULL",
+            },
         ],
+        ...args.transition,
     };
+    return { state: withGrants(state, { statements }), statements };
 }
 
 export interface CallbackDefinitionInputs {
@@ -151,6 +159,8 @@ export interface CallbackDefinitionInputs {
     readonly taskTimeoutSeconds: number;
     readonly heartbeatSeconds?: number;
     readonly messageTitle: string;
+    /** The channel whose worker answers the callback task. */
+    readonly answeredBy?: AnsweringChannel;
 }
 
 /** The message body the callback task sends: the contract's fields, from the context object and input. */
@@ -185,6 +195,7 @@ export function callbackDefinition(inputs: CallbackDefinitionInputs): {
         ],
         catch: [{ ErrorEquals: [StatesErrors.ALL], ResultPath: "$.error", Next: STATE_NAMES.notifyFailure }],
         transition: { Next: STATE_NAMES.notifySuccess },
+        ...(inputs.answeredBy !== undefined ? { answeredBy: inputs.answeredBy } : {}),
     });
     const topic = {
         topicArn: inputs.topicArn,

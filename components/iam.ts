@@ -118,18 +118,13 @@ export function stateMachineKeyStatement(
 }
 
 /**
- * The worker's permissions: consume its queue, answer tokens of its own state machine only, write to its
- * own log group, and decrypt with the queue's customer key when there is one. Nothing on `*`.
+ * A channel worker's own permissions: consume its queue, write to its own log group, and decrypt with the
+ * queue's customer key when there is one. Answering tasks is granted per state machine
+ * ({@link answerStatements}). Nothing on `*`.
  */
-export function workerStatements(inputs: WorkerPolicyInputs): PolicyStatement[] {
+export function channelWorkerStatements(inputs: Omit<WorkerPolicyInputs, "stateMachineArn">): PolicyStatement[] {
     return [
         { Sid: "ConsumeWorkQueue", Effect: "Allow", Action: [...SQS_CONSUMER_ACTIONS], Resource: inputs.queueArn },
-        {
-            Sid: "AnswerTaskTokens",
-            Effect: "Allow",
-            Action: [...SEND_TASK_ACTIONS],
-            Resource: inputs.stateMachineArn,
-        },
         {
             Sid: "WriteOwnLogs",
             Effect: "Allow",
@@ -146,9 +141,48 @@ export function workerStatements(inputs: WorkerPolicyInputs): PolicyStatement[] 
                       // SQS puts the queue's ARN in the encryption context: this key, for this queue only.
                       Condition: { StringEquals: { "kms:EncryptionContext:aws:sqs:arn": inputs.queueArn } },
                   },
-                  stateMachineKeyStatement("AnswerEncryptedStateMachine", inputs.kmsKeyArn, inputs.stateMachineArn),
               ]
             : []),
+    ];
+}
+
+/**
+ * Answering the tasks of state machines: the `SendTask*` actions on exactly their ARNs, and, for a machine
+ * encrypted with a customer key, that key in the machine's encryption context.
+ */
+export function answerStatements(inputs: {
+    readonly actions: readonly string[];
+    readonly stateMachineArns: readonly pulumi.Input<string>[];
+    readonly kmsKeyArn?: pulumi.Input<string>;
+}): PolicyStatement[] {
+    const [single] = inputs.stateMachineArns;
+    const resource = inputs.stateMachineArns.length === 1 && single !== undefined ? single : inputs.stateMachineArns;
+    return [
+        { Sid: "AnswerTaskTokens", Effect: "Allow", Action: [...inputs.actions], Resource: resource },
+        ...(inputs.kmsKeyArn !== undefined
+            ? inputs.stateMachineArns.map((arn, index) =>
+                  stateMachineKeyStatement(
+                      `AnswerEncryptedStateMachine${inputs.stateMachineArns.length > 1 ? index : ""}`,
+                      inputs.kmsKeyArn as pulumi.Input<string>,
+                      arn,
+                  ),
+              )
+            : []),
+    ];
+}
+
+/**
+ * The worker's permissions when it answers one state machine: its channel's own
+ * ({@link channelWorkerStatements}) and answering that machine ({@link answerStatements}).
+ */
+export function workerStatements(inputs: WorkerPolicyInputs): PolicyStatement[] {
+    return [
+        ...channelWorkerStatements(inputs),
+        ...answerStatements({
+            actions: SEND_TASK_ACTIONS,
+            stateMachineArns: [inputs.stateMachineArn],
+            ...(inputs.kmsKeyArn !== undefined ? { kmsKeyArn: inputs.kmsKeyArn } : {}),
+        }),
     ];
 }
 

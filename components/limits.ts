@@ -121,10 +121,15 @@ export function executionTimeoutFor(taskTimeoutSeconds: number): number {
 /**
  * The age of the oldest message on the work queue past which the queue-age alarm fires: half the time
  * a message may wait for its first receive (the heartbeat timeout when there is one, else the task's
- * timeout), so someone hears that work is waiting before the tasks fail.
+ * timeout), so someone hears that work is waiting before the tasks fail; and no more than half the
+ * queue's retention, since no message gets older than that (SQS deletes it).
  */
-export function queueAgeAlarmSeconds(taskTimeoutSeconds: number, heartbeatSeconds: number | undefined): number {
-    return Math.max(60, Math.floor((heartbeatSeconds ?? taskTimeoutSeconds) / 2));
+export function queueAgeAlarmSeconds(
+    taskTimeoutSeconds: number,
+    heartbeatSeconds: number | undefined,
+    queueRetentionSeconds: number = AWS_LIMITS.sqsRetentionSeconds.max,
+): number {
+    return Math.max(60, Math.floor(Math.min(heartbeatSeconds ?? taskTimeoutSeconds, queueRetentionSeconds) / 2));
 }
 
 /** The visibility timeout of a work queue whose worker runs `workerTimeoutSeconds` after a batching window. */

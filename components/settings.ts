@@ -3,6 +3,7 @@
  * both the component (arguments) and `index.ts` (stack config) check against, so a bad value gets the
  * same explanation wherever it comes from. Pure: no Pulumi resources here.
  */
+import { closest, distance } from "fastest-levenshtein";
 import type * as pulumi from "@pulumi/pulumi";
 import {
     AWS_LIMITS,
@@ -193,7 +194,11 @@ function show(value: unknown): string {
  * Every problem with `args`, each naming the argument, the value and what is allowed. Values that are
  * Outputs (known only at deployment) are not checked here.
  */
-export function argProblems(args: CallbackWorkflowArgs, today: Date = new Date()): ArgProblem[] {
+export function argProblems(
+    args: CallbackWorkflowArgs,
+    today: Date = new Date(),
+    scope: "workflow" | "channel" = "workflow",
+): ArgProblem[] {
     const problems: ArgProblem[] = [];
     const add = (key: string, reason: string): void => {
         problems.push({ key, reason });
@@ -248,7 +253,12 @@ export function argProblems(args: CallbackWorkflowArgs, today: Date = new Date()
     ];
     if (!problems.some((p) => timingKeys.includes(p.key))) {
         for (const problem of timingProblems({
-            taskTimeoutSeconds: args.taskTimeoutSeconds ?? INTEGER_ARGS.taskTimeoutSeconds.default,
+            // A channel's tasks set their own timeouts (waitForCallback checks each against the channel):
+            // here only the relations between the channel's own numbers.
+            taskTimeoutSeconds:
+                scope === "channel"
+                    ? INTEGER_ARGS.taskTimeoutSeconds.max
+                    : (args.taskTimeoutSeconds ?? INTEGER_ARGS.taskTimeoutSeconds.default),
             heartbeatSeconds: args.heartbeatSeconds,
             maxReceiveCount: args.maxReceiveCount ?? INTEGER_ARGS.maxReceiveCount.default,
             workerTimeoutSeconds: args.workerTimeoutSeconds ?? INTEGER_ARGS.workerTimeoutSeconds.default,
@@ -326,6 +336,60 @@ export function argProblems(args: CallbackWorkflowArgs, today: Date = new Date()
         add("messageTitle", `must be a string of at most 1024 characters (got ${show(args.messageTitle)}).`);
     }
     return problems;
+}
+
+/**
+ * The longest name a component may have: its children are autonamed from it, and the longest,
+ * `<name>-worker-role-<7 hex>`, must fit IAM's 64 characters for a role name.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ */
+export const MAX_NAME_LENGTH = 64 - "-worker-role".length - "-0123456".length;
+
+/** The component name's problems: the names of its resources are built from it. */
+export function nameProblems(name: string): ArgProblem[] {
+    return /^[A-Za-z0-9_-]+$/.test(name) && name.length <= MAX_NAME_LENGTH
+        ? []
+        : [
+              {
+                  key: "name",
+                  reason: `must be 1 to ${MAX_NAME_LENGTH} letters, digits, hyphens or underscores: the names of its resources are built from it (the longest, "${name}-worker-role-" and 7 characters, must fit IAM's 64; SQS queue names take no other characters) (got ${JSON.stringify(name)}, ${name.length} characters).`,
+              },
+          ];
+}
+
+/**
+ * The arguments given that the component does not take (a typo from a JavaScript or YAML caller, which no
+ * type checker stops), each with the nearest valid name when one is close.
+ */
+export function unknownArgProblems(args: object, known: readonly string[]): ArgProblem[] {
+    return Object.keys(args)
+        .filter((key) => !known.includes(key))
+        .map((key) => ({ key, reason: `is not an argument: ${nearestName(key, known)}` }));
+}
+
+/**
+ * "did you mean `x`?" for the valid name nearest to `name` (at most a third of its letters apart,
+ * case aside), else the list of valid names.
+ */
+export function nearestName(name: string, known: readonly string[]): string {
+    const candidate =
+        known.length > 0
+            ? closest(
+                  name.toLowerCase(),
+                  known.map((k) => k.toLowerCase()),
+              )
+            : undefined;
+    const match = known.find((k) => k.toLowerCase() === candidate);
+    if (
+        match !== undefined &&
+        distance(name.toLowerCase(), match.toLowerCase()) <= Math.max(2, Math.floor(name.length / 3))
+    ) {
+        return `did you mean \`${match}\`?`;
+    }
+    return `the arguments are ${[...known]
+        .sort()
+        .map((k) => `\`${k}\``)
+        .join(", ")}.`;
 }
 
 /** The arguments with every default applied. */

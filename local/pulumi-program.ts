@@ -160,6 +160,11 @@ export async function runProgram(program: string | (() => unknown), options: Run
     const invokes: string[] = [];
     const byName = new Map<string, Partial<Registration>>();
     const aliasesByUrn = new Map<string, readonly string[]>();
+    // The mock monitor's URNs keep only the parent's own type; the engine's carry the parent's whole type
+    // chain (a resource in a component in a component). Parents are named by the mock's URN in requests.
+    const engineUrns = new Map<string, string>();
+    const engineUrn = (mockUrn: string | undefined): string | undefined =>
+        mockUrn === undefined ? undefined : (engineUrns.get(mockUrn) ?? mockUrn);
 
     await pulumi.runtime.setMocks(
         {
@@ -204,20 +209,25 @@ export async function runProgram(program: string | (() => unknown), options: Run
     };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (request, callback) => {
-        const parent = request.getParent() || undefined;
+        const parent = engineUrn(request.getParent() || undefined);
         const propertyDependencies: Record<string, string[]> = {};
         request.getPropertydependenciesMap().forEach((value, key) => {
-            propertyDependencies[key] = value.getUrnsList();
+            propertyDependencies[key] = value.getUrnsList().map((u) => engineUrn(u) ?? u);
         });
-        const urn = monitor.newUrn(parent ?? "", request.getType(), request.getName());
-        const aliases = resolveAliases(request, { stack, project: options.project ?? PROJECT }, (parentUrn) =>
-            aliasesByUrn.get(parentUrn),
+        const project = options.project ?? PROJECT;
+        const urn = urnOf(request.getName(), request.getType(), parent, stack, project);
+        engineUrns.set(monitor.newUrn(request.getParent(), request.getType(), request.getName()), urn);
+        const aliases = resolveAliases(
+            request,
+            { stack, project },
+            (parentUrn) => aliasesByUrn.get(parentUrn),
+            (mockUrn) => engineUrn(mockUrn),
         );
         aliasesByUrn.set(urn, aliases);
         byName.set(`${request.getType()}::${request.getName()}`, {
             urn,
             parent,
-            dependencies: request.getDependenciesList(),
+            dependencies: request.getDependenciesList().map((u) => engineUrn(u) ?? u),
             propertyDependencies,
             aliases,
         });
@@ -260,10 +270,11 @@ function resolveAliases(
     request: MonitorRequest,
     defaults: { stack: string; project: string },
     aliasesOf: (parentUrn: string) => readonly string[] | undefined,
+    toEngineUrn: (mockUrn: string | undefined) => string | undefined,
 ): string[] {
     const name = request.getName();
     const type = request.getType();
-    const parent = request.getParent() || undefined;
+    const parent = toEngineUrn(request.getParent() || undefined);
     const own = request.getAliasesList().map((alias) => {
         if (!alias.hasSpec()) {
             return alias.getUrn();
@@ -272,7 +283,7 @@ function resolveAliases(
         return urnOf(
             spec.getName() || name,
             spec.getType() || type,
-            spec.getNoparent() ? undefined : spec.getParenturn() || parent,
+            spec.getNoparent() ? undefined : (toEngineUrn(spec.getParenturn() || undefined) ?? parent),
             spec.getStack() || defaults.stack,
             spec.getProject() || defaults.project,
         );

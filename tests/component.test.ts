@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import aslValidator from "asl-validator";
 import { bundleWorker } from "../components/bundle";
 import { CALLBACK_WORKFLOW_TYPE, CallbackWorkflow } from "../components/callback-workflow";
+import { CALLBACK_CHANNEL_TYPE } from "../components/channel";
+import { WORKFLOW_TYPE } from "../components/workflow";
 import { LOG_DELIVERY_ACTIONS, SEND_TASK_ACTIONS, XRAY_ACTIONS, type PolicyDocument } from "../components/iam";
 import { DEFAULT_MESSAGE_TITLE, visibilityTimeoutFor } from "../components/settings";
 import { expectedDefinition } from "./fixtures/expected-definition";
@@ -47,12 +49,13 @@ describe("CallbackWorkflow on the mocked runtime", function () {
         prod = await runProgram("build/index.js", { stack: "prod", config: stackConfig("prod") });
     });
 
-    it("must create the dev stack's resources, all children of the component", () => {
+    it("must create the dev stack's resources: a channel and a workflow in the component, and its topic", () => {
         assert.deepEqual(dev.resources.map((r) => `${r.type} ${r.name}`).sort(), [
             "aws:cloudwatch/logGroup:LogGroup callback-sfn-logs",
             "aws:cloudwatch/logGroup:LogGroup callback-worker-logs",
             "aws:iam/role:Role callback-sfn-role",
             "aws:iam/role:Role callback-worker-role",
+            "aws:iam/rolePolicy:RolePolicy callback-answer",
             "aws:iam/rolePolicy:RolePolicy callback-sfn-policy",
             "aws:iam/rolePolicy:RolePolicy callback-worker-policy",
             "aws:lambda/eventSourceMapping:EventSourceMapping callback-trigger",
@@ -65,12 +68,28 @@ describe("CallbackWorkflow on the mocked runtime", function () {
             "aws:sqs/queuePolicy:QueuePolicy callback-dlq-policy",
             "aws:sqs/queuePolicy:QueuePolicy callback-queue-policy",
             "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy callback-dlq-redrive-allow",
+            `${CALLBACK_CHANNEL_TYPE} callback`,
             `${CALLBACK_WORKFLOW_TYPE} callback`,
+            `${WORKFLOW_TYPE} callback`,
         ]);
         const component = resource(dev, CALLBACK_WORKFLOW_TYPE, "callback");
+        const channel = resource(dev, CALLBACK_CHANNEL_TYPE, "callback");
+        const workflow = resource(dev, WORKFLOW_TYPE, "callback");
+        const parentOf = (r: (typeof dev.resources)[number]): string | undefined => r.parent;
+        const where = (types: readonly string[]) =>
+            dev.resources.filter((r) => types.some((t) => r.type.startsWith(t))).map(parentOf);
+        assert.deepEqual(new Set(where(["aws:sqs/", "aws:lambda/"])), new Set([channel.urn]));
         for (const child of dev.resources.filter((r) => r !== component)) {
-            assert.equal(child.parent, component.urn, `${child.name} is not parented to the component`);
+            assert.ok(
+                [component.urn, channel.urn, workflow.urn].includes(child.parent ?? ""),
+                `${child.name} is not in the component`,
+            );
         }
+        assert.equal(channel.parent, component.urn);
+        assert.equal(workflow.parent, component.urn);
+        assert.equal(resource(dev, TYPES.stateMachine, "callback-state-machine").parent, workflow.urn);
+        assert.equal(resource(dev, TYPES.rolePolicy, "callback-answer").parent, workflow.urn);
+        assert.equal(resource(dev, "aws:sns/topic:Topic", "callback-topic").parent, component.urn);
     });
 
     it("must export every output the README lists", () => {
@@ -343,6 +362,12 @@ describe("CallbackWorkflow on the mocked runtime", function () {
 
     describe("IAM", () => {
         it("must let the worker consume its queue, answer its own state machine's tokens and write its own logs, nothing more", () => {
+            // The channel's own policy, and the workflow's grant to answer its state machine.
+            const answer = resource(dev, TYPES.rolePolicy, "callback-answer");
+            assert.equal(answer.inputs["role"], resource(dev, TYPES.role, "callback-worker-role").outputs["name"]);
+            assert.deepEqual(rows(rolePolicy(dev, "callback-answer").Statement), [
+                ["AnswerTaskTokens", [...SEND_TASK_ACTIONS], [STATE_MACHINE_ARN]],
+            ]);
             assert.deepEqual(rows(rolePolicy(dev, "callback-worker-policy").Statement), [
                 [
                     "ConsumeWorkQueue",
@@ -354,24 +379,29 @@ describe("CallbackWorkflow on the mocked runtime", function () {
                     ],
                     [QUEUE_ARN],
                 ],
-                ["AnswerTaskTokens", [...SEND_TASK_ACTIONS], [STATE_MACHINE_ARN]],
                 ["WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [`${WORKER_LOG_GROUP_ARN}:*`]],
             ]);
         });
 
         it("must let the worker decrypt its queue and answer its encrypted state machine with the customer key", () => {
-            const statements = rolePolicy(prod, "callback-worker-policy").Statement;
-            assert.deepEqual(rows(statements).slice(-2), [
+            const statements = [
+                ...rolePolicy(prod, "callback-worker-policy").Statement,
+                ...rolePolicy(prod, "callback-answer").Statement,
+            ].filter((st) => st.Sid === "DecryptWorkQueue" || st.Sid === "AnswerEncryptedStateMachine");
+            assert.deepEqual(rows(statements), [
                 ["DecryptWorkQueue", ["kms:Decrypt"], [KEY_ARN]],
                 ["AnswerEncryptedStateMachine", ["kms:Decrypt", "kms:GenerateDataKey"], [KEY_ARN]],
             ]);
-            assert.deepEqual(statements.at(-1)?.Condition, {
+            assert.deepEqual(statements[1]?.Condition, {
                 StringEquals: { "kms:EncryptionContext:aws:states:stateMachineArn": STATE_MACHINE_ARN },
             });
-            assert.deepEqual(statements.at(-2)?.Condition, {
+            assert.deepEqual(statements[0]?.Condition, {
                 StringEquals: { "kms:EncryptionContext:aws:sqs:arn": QUEUE_ARN },
             });
-            const devStatements = rows(rolePolicy(dev, "callback-worker-policy").Statement);
+            const devStatements = rows([
+                ...rolePolicy(dev, "callback-worker-policy").Statement,
+                ...rolePolicy(dev, "callback-answer").Statement,
+            ]);
             assert.ok(
                 !devStatements.some(([, actions]) => actions.some((a) => a.startsWith("kms:"))),
                 "no key, no KMS",
@@ -441,7 +471,10 @@ describe("CallbackWorkflow on the mocked runtime", function () {
                     )) {
                         const sendTask = actions.some((a) => a.startsWith("states:SendTask"));
                         assert.ok(
-                            !sendTask || policy.name === "callback-worker-policy",
+                            !sendTask ||
+                                (policy.name === "callback-answer" &&
+                                    policy.inputs["role"] ===
+                                        resource(run, TYPES.role, "callback-worker-role").outputs["name"]),
                             `${policy.name} grants ${actions.join(",")}`,
                         );
                         assert.ok(
@@ -684,7 +717,7 @@ describe("CallbackWorkflow on the mocked runtime", function () {
         const urns = run.resources.map((r) => r.urn);
         assert.equal(new Set(urns).size, urns.length, "URNs are unique");
         for (const name of ["orders", "refunds"]) {
-            const policy = rolePolicy(run, `${name}-worker-policy`);
+            const policy = rolePolicy(run, `${name}-answer`);
             const answer = policy.Statement.find((s) => s.Sid === "AnswerTaskTokens");
             assert.equal(answer?.Resource, arn("states", `stateMachine:${name}-state-machine-0a1b2c3`));
         }

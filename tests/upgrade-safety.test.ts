@@ -84,6 +84,76 @@ function expectedReplacingInputs(stack: string): Record<string, Record<string, u
     ) as Record<string, Record<string, unknown>>;
 }
 
+/** A resource as the 0.1.0 release registered it: URN, type and scalar inputs (tests/expected/0.1.0/). */
+interface ReleasedRegistration {
+    readonly urn: string;
+    readonly type: string;
+    readonly inputs: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What the current program registers that 0.1.0 did not: the two components the resources moved into
+ * and the worker's grant to answer the workflow (a statement of the worker's policy before); in prod
+ * the queue-age alarm and the state machine's own key policy, added since (CHANGELOG).
+ */
+const ADDED_SINCE_0_1_0 = {
+    all: [
+        "callback:index:CallbackWorkflow$callback:index:CallbackChannel::callback",
+        "callback:index:CallbackWorkflow$callback:index:Workflow::callback",
+        "callback:index:CallbackWorkflow$callback:index:Workflow$aws:iam/rolePolicy:RolePolicy::callback-answer",
+    ],
+    prod: [
+        "callback:index:CallbackWorkflow$callback:index:CallbackChannel$aws:cloudwatch/metricAlarm:MetricAlarm::callback-queue-oldest-message",
+        "callback:index:CallbackWorkflow$callback:index:Workflow$aws:iam/rolePolicy:RolePolicy::callback-sfn-key-policy",
+    ],
+};
+
+function released(version: string, stack: string): ReleasedRegistration[] {
+    return JSON.parse(
+        readFileSync(path.join(REPO_ROOT, "tests", "expected", version, `registrations-${stack}.json`), "utf8"),
+    ) as ReleasedRegistration[];
+}
+
+/**
+ * Each released resource's fate in the current program: kept under its URN, moved (a current resource
+ * carries its URN as an alias: Pulumi updates it in place), or gone (deleted by the next `pulumi up`);
+ * and for those that stay, every input that forces a replacement compared.
+ */
+function upgradeFrom(before: readonly ReleasedRegistration[], run: ProgramRun) {
+    const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+    const byAlias = new Map<string, typeof run.resources>();
+    for (const r of run.resources) {
+        for (const alias of r.aliases) {
+            byAlias.set(alias, [...(byAlias.get(alias) ?? []), r]);
+        }
+    }
+    const gone: string[] = [];
+    const ambiguous: string[] = [];
+    const replaced: { urn: string; key: string; was: unknown; now: unknown }[] = [];
+    for (const old of before) {
+        const candidates = byUrn.has(old.urn) ? [byUrn.get(old.urn)] : (byAlias.get(old.urn) ?? []);
+        const [now, ...more] = candidates;
+        if (now === undefined) {
+            gone.push(old.urn);
+            continue;
+        }
+        if (more.length > 0) {
+            ambiguous.push(old.urn);
+        }
+        assert.equal(now.type, old.type, `${old.urn} is now a ${now.type}: a new type is a new resource`);
+        for (const key of REPLACED_ON_CHANGE[old.type] ?? []) {
+            if (JSON.stringify(old.inputs[key]) !== JSON.stringify(now.inputs[key])) {
+                replaced.push({ urn: old.urn, key, was: old.inputs[key], now: now.inputs[key] });
+            }
+        }
+    }
+    const claimed = new Set(before.map((r) => r.urn));
+    const added = run.resources
+        .filter((r) => !claimed.has(r.urn) && !r.aliases.some((alias) => claimed.has(alias)))
+        .map((r) => r.urn);
+    return { gone, ambiguous, replaced, added };
+}
+
 /** The shipped program with its workflow renamed, with or without telling Pulumi the old name. */
 const renamedProgram = (opts: pulumi.ComponentResourceOptions) => () => {
     new CallbackWorkflow("approvals", readStackConfig(), opts);
@@ -134,6 +204,43 @@ describe("upgrade safety: the resource set of each shipped stack", function () {
         });
     }
 
+    for (const stack of ["dev", "prod"]) {
+        it(`must upgrade the ${stack} stack of release 0.1.0 in place: every resource kept or moved, none replaced`, async () => {
+            const run = await runProgram("build/index.js", { stack, config: stackConfig(stack) });
+            const before = released("0.1.0", stack);
+            assert.ok(before.length >= 16, "the 0.1.0 registrations are there");
+            const { gone, ambiguous, replaced, added } = upgradeFrom(before, run);
+            assert.deepEqual({ gone, ambiguous, replaced }, { gone: [], ambiguous: [], replaced: [] });
+            // What 0.2.0 adds: the two components the resources moved into, and the worker's grant to
+            // answer the workflow (it was a statement of the worker's policy).
+            assert.deepEqual(
+                added.map((urn) => urn.split("::").slice(2).join("::")).sort(),
+                [...ADDED_SINCE_0_1_0.all, ...(stack === "prod" ? ADDED_SINCE_0_1_0.prod : [])].sort(),
+            );
+        });
+    }
+
+    it("must see a broken alias as a resource gone from 0.1.0 (the upgrade check is really checking)", async () => {
+        const run = await runProgram("build/index.js", { stack: "dev", config: stackConfig("dev") });
+        const queue = run.resources.find((r) => r.name === "callback-queue");
+        assert.ok(queue && queue.aliases.length > 0);
+        const broken = { ...run, resources: run.resources.map((r) => (r === queue ? { ...r, aliases: [] } : r)) };
+        const change = upgradeFrom(released("0.1.0", "dev"), broken);
+        assert.deepEqual(change.gone, [
+            "urn:pulumi:dev::callback-workflow::callback:index:CallbackWorkflow$aws:sqs/queue:Queue::callback-queue",
+        ]);
+        const renamedPrefix = {
+            ...run,
+            resources: run.resources.map((r) =>
+                r.name === "callback-worker-logs" ? { ...r, inputs: { ...r.inputs, namePrefix: "/aws/lambda/x-" } } : r,
+            ),
+        };
+        assert.deepEqual(
+            upgradeFrom(released("0.1.0", "dev"), renamedPrefix).replaced.map((r) => r.key),
+            ["namePrefix"],
+        );
+    });
+
     it("must update the worker in place when the default runtime changes (nodejs22.x to nodejs24.x)", async () => {
         const older = await onDay("2026-12-01", () =>
             runProgram("build/index.js", {
@@ -174,7 +281,7 @@ describe("upgrade safety: the resource set of each shipped stack", function () {
                   ]
                 : [];
         });
-        assert.deepEqual(nameChanges, [
+        assert.deepEqual(nameChanges.sort(), [
             "approvals-sfn-logs: /aws/vendedlogs/states/callback- → /aws/vendedlogs/states/approvals-",
             "approvals-worker-logs: /aws/lambda/callback-worker- → /aws/lambda/approvals-worker-",
         ]);
