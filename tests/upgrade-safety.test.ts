@@ -6,7 +6,7 @@
  * commit, so the review sees it; regenerate with UPDATE_EXPECTED=1 npm test.
  */
 import { strict as assert } from "node:assert";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { REPO_ROOT } from "../components/bundle";
@@ -108,10 +108,30 @@ const ADDED_SINCE_0_1_0 = {
     ],
 };
 
+/**
+ * The registrations of a release, recorded from its own tree (its stacks, its program) with
+ * `RECORD_RELEASE=<version> npm test` when it was cut; 0.1.0's were recorded from its tag's tree by the
+ * same function.
+ */
 function released(version: string, stack: string): ReleasedRegistration[] {
     return JSON.parse(
         readFileSync(path.join(REPO_ROOT, "tests", "expected", version, `registrations-${stack}.json`), "utf8"),
     ) as ReleasedRegistration[];
+}
+
+/** What a release records of a run: every resource's URN, type and scalar inputs, in URN order. */
+function registrations(run: ProgramRun): ReleasedRegistration[] {
+    return run.resources
+        .map((r) => ({
+            urn: r.urn,
+            type: r.type,
+            inputs: Object.fromEntries(
+                Object.entries(r.inputs)
+                    .filter(([, v]) => ["string", "number", "boolean"].includes(typeof v))
+                    .sort(([a], [b]) => a.localeCompare(b)),
+            ),
+        }))
+        .sort((a, b) => a.urn.localeCompare(b.urn));
 }
 
 /**
@@ -201,6 +221,23 @@ describe("upgrade safety: the resource set of each shipped stack", function () {
                 [],
                 `A change to these inputs replaces the resource on the next pulumi up. If that is intended, run UPDATE_EXPECTED=1 npm test and commit tests/expected/replacing-inputs-${stack}.json.`,
             );
+        });
+    }
+
+    // At a release, RECORD_RELEASE=<version> npm test records its registrations, the next release's baseline.
+    const recording = process.env["RECORD_RELEASE"];
+    if (recording !== undefined) {
+        it(`records the registrations of release ${recording}`, async () => {
+            assert.match(recording, /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "RECORD_RELEASE is a version");
+            const dir = path.join(REPO_ROOT, "tests", "expected", recording);
+            mkdirSync(dir, { recursive: true });
+            for (const stack of ["dev", "prod"]) {
+                const run = await runProgram("build/index.js", { stack, config: stackConfig(stack) });
+                writeFileSync(
+                    path.join(dir, `registrations-${stack}.json`),
+                    `${JSON.stringify(registrations(run), null, 2)}\n`,
+                );
+            }
         });
     }
 
