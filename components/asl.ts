@@ -16,6 +16,7 @@
  *   state-wait.html, state-parallel.html, state-map.html and state-map-distributed.html beside it.
  */
 import * as pulumi from "@pulumi/pulumi";
+import jsonata from "jsonata";
 import type { PolicyStatement } from "./iam";
 
 /** Error names defined by Step Functions (ASL "Errors"). */
@@ -796,13 +797,32 @@ interface Check {
     readonly type: WorkflowType;
 }
 
-/** A JSONata string that opens `{%` must close `%}`. */
+/**
+ * A JSONata string that opens `{%` must close `%}`, and what is between must parse as JSONata (parsed
+ * by the jsonata package, never evaluated).
+ */
 function expressionProblems(value: unknown, where: string): string[] {
-    return stringsIn(value, where).flatMap(([text, at]) =>
-        text.startsWith("{%") && !text.endsWith("%}")
-            ? [`${at}: ${show(text)} opens a JSONata expression with "{%" but does not close it with "%}".`]
-            : [],
-    );
+    return stringsIn(value, where).flatMap(([text, at]) => {
+        if (!text.startsWith("{%")) {
+            return [];
+        }
+        if (!text.endsWith("%}")) {
+            return [`${at}: ${show(text)} opens a JSONata expression with "{%" but does not close it with "%}".`];
+        }
+        try {
+            jsonata(text.slice(2, -2));
+            return [];
+        } catch (error) {
+            const { message, position } = (typeof error === "object" && error !== null ? error : {}) as {
+                message?: unknown;
+                position?: unknown;
+            };
+            const offset = typeof position === "number" ? ` (at character ${position} of the expression)` : "";
+            return [
+                `${at}: the JSONata expression ${show(text)} does not parse: ${String(message ?? error)}${offset}.`,
+            ];
+        }
+    });
 }
 
 /** The problems of a Task's timeouts and, for a callback task, of its token, timeout and workflow type. */
@@ -1212,7 +1232,7 @@ function scopeProblems(scope: Scope, check: Check): string[] {
  * branch, each Map processor) duplicate or missing states, transitions to states outside the scope,
  * unreachable states, `Next` and `End` both or neither; `States.ALL` not alone and last; bad paths; a
  * field of one query language in a state of the other, a JSONPath state in a JSONata machine, a `{%`
- * expression not closed; a waitForTaskToken task without the token in its payload or without a
+ * expression not closed or that does not parse; a waitForTaskToken task without the token in its payload or without a
  * timeout, `HeartbeatSeconds` ≥ `TimeoutSeconds`, and a callback task in an EXPRESS machine or in the
  * EXPRESS child executions of a Distributed Map. Symbol-keyed data on states is ignored. It throws
  * nothing else, whatever the shape of its input.

@@ -945,6 +945,27 @@ describe("ASL validation at every depth", () => {
             ],
         ],
         [
+            "a JSONata expression that does not parse",
+            withState(
+                jsonataMachine(),
+                ["Check"],
+                set({ Choices: [{ Condition: "{% $states.input.ok = %}", Next: "Done" }] }),
+            ),
+            [
+                'State "Check" Choices[0].Condition: the JSONata expression "{% $states.input.ok = %}" does not parse: Unexpected end of expression (at character 20 of the expression).',
+            ],
+        ],
+        [
+            "a nested JSONata expression that does not parse",
+            withState(jsonataMachine(), HOLD_JSONATA, (state) => ({
+                ...state,
+                Arguments: { ...(state["Arguments"] as object), Order: "{% $states.input.order)) %}" },
+            })),
+            [
+                'State "Reserve" > branch 1 > State "Hold stock" Arguments.Order: the JSONata expression "{% $states.input.order)) %}" does not parse: Syntax error: ")" (at character 21 of the expression).',
+            ],
+        ],
+        [
             "JSONata fields in a JSONPath state",
             withState(jsonPathMachine(), ["Ship each"], set({ Items: [1, 2], Output: { a: 1 } })),
             [
