@@ -13,7 +13,16 @@ import * as iam from "@pulumi/aws/iam";
 import * as lambda from "@pulumi/aws/lambda";
 import * as sqs from "@pulumi/aws/sqs";
 import * as pulumi from "@pulumi/pulumi";
-import type { CatchRule, JsonPath, PayloadTemplate, RetryRule, TaskState } from "./asl";
+import type {
+    CatchRule,
+    JsonataExpression,
+    JsonPath,
+    PayloadTemplate,
+    PayloadValue,
+    QueryLanguage,
+    RetryRule,
+    TaskState,
+} from "./asl";
 import {
     BUNDLE_HANDLER,
     bundleWorkerOnce,
@@ -143,10 +152,21 @@ export type WaitForCallbackOptions = {
      */
     readonly heartbeatSeconds?: number;
     /**
-     * What the worker receives as the message's `Input`: a path into the state (default `$`, the whole
-     * state input) or a payload template (`{"orderId.$": "$.order.id", "kind": "credit"}`).
+     * The state's query language. Default `JSONPath`. `JSONata` renders `Arguments` with the token as
+     * `{% $states.context.Task.Token %}`, and takes `output` and `assign` instead of `resultPath` and
+     * `resultSelector`; the state names its language, so it fits a machine of either.
      */
-    readonly input?: JsonPath | PayloadTemplate;
+    readonly queryLanguage?: QueryLanguage;
+    /**
+     * What the worker receives as the message's `Input`. JSONPath: a path into the state (default `$`, the
+     * whole state input) or a payload template (`{"orderId.$": "$.order.id", "kind": "credit"}`). JSONata:
+     * an expression (default `{% $states.input %}`) or a template whose strings may be expressions.
+     */
+    readonly input?: JsonPath | JsonataExpression | PayloadTemplate;
+    /** JSONata only: the state's `Output` (default: the worker's output). */
+    readonly output?: PayloadValue;
+    /** `Assign`: workflow variables set from the worker's output. */
+    readonly assign?: PayloadTemplate;
     /** The message's `MessageTitle`. Default: the channel's default title. */
     readonly messageTitle?: string;
     /** Where the worker's output goes in the state (`ResultPath`). Default `$` (replaces the input); `null` keeps the input. */
@@ -542,7 +562,10 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
         if (problems.length > 0) {
             throw new CallbackTaskError(problems, this.channelName);
         }
-        const input = options.input ?? "$";
+        const jsonata = options.queryLanguage === "JSONata";
+        const input = options.input ?? (jsonata ? "{% $states.input %}" : "$");
+        // The contract's fields from the context object: `$$.Task.Token` in JSONPath, `$states.context.Task.Token` in JSONata.
+        const context = Object.entries(CALLBACK_MESSAGE_PATHS).filter(([field]) => field !== "Input");
         return sqsSendMessageAndWait({
             queueUrl: this.queueUrl,
             queueArn: this.queueArn,
@@ -550,12 +573,15 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
             messageBody: {
                 MessageTitle: options.messageTitle ?? DEFAULT_MESSAGE_TITLE,
                 ...Object.fromEntries(
-                    Object.entries(CALLBACK_MESSAGE_PATHS)
-                        .filter(([field]) => field !== "Input")
-                        .map(([field, path]) => [`${field}.$`, path]),
+                    context.map(([field, path]) =>
+                        jsonata ? [field, `{% $states.context.${path.slice(3)} %}`] : [`${field}.$`, path],
+                    ),
                 ),
-                ...(typeof input === "string" ? { "Input.$": input } : { Input: input }),
+                ...(typeof input === "string" && !jsonata ? { "Input.$": input } : { Input: input }),
             },
+            ...(jsonata ? { queryLanguage: "JSONata" as const } : {}),
+            ...(options.output !== undefined ? { output: options.output } : {}),
+            ...(options.assign !== undefined ? { assign: options.assign } : {}),
             timeoutSeconds: options.timeoutSeconds,
             ...(heartbeatSeconds !== undefined ? { heartbeatSeconds } : {}),
             resultPath: options.resultPath === undefined ? "$" : options.resultPath,
@@ -579,6 +605,32 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
     /** The problems of a callback task on this channel: its numbers against the channel's. */
     private callbackProblems(options: WaitForCallbackOptions, heartbeatSeconds: number | undefined): ArgProblem[] {
         const problems: ArgProblem[] = [];
+        const language = options.queryLanguage ?? "JSONPath";
+        if (language !== "JSONPath" && language !== "JSONata") {
+            problems.push({
+                key: "queryLanguage",
+                reason: `must be JSONPath or JSONata (got ${JSON.stringify(language)}).`,
+            });
+        }
+        const foreign =
+            language === "JSONata"
+                ? (["resultPath", "resultSelector"] as const).filter((k) => options[k] !== undefined)
+                : (["output"] as const).filter((k) => options[k] !== undefined);
+        for (const key of foreign) {
+            problems.push({
+                key,
+                reason: `is a ${language === "JSONata" ? "JSONPath" : "JSONata"} field: a ${language} state ${language === "JSONata" ? "shapes its result with output and assign" : "takes resultPath and resultSelector"} (got ${JSON.stringify(options[key])}).`,
+            });
+        }
+        if (
+            typeof options.input === "string" &&
+            (language === "JSONata" ? !/^\{%[\s\S]*%\}$/.test(options.input) : !options.input.startsWith("$"))
+        ) {
+            problems.push({
+                key: "input",
+                reason: `must be ${language === "JSONata" ? "a JSONata expression {% ... %}" : 'a path starting with "$"'} or a payload template (got ${JSON.stringify(options.input)}).`,
+            });
+        }
         const { min, max } = AWS_LIMITS.stepFunctionsTaskTimeoutSeconds;
         const t = options.timeoutSeconds;
         if (typeof t !== "number" || !Number.isInteger(t) || t < min || t > max) {

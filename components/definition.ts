@@ -15,6 +15,8 @@ import {
     StatesErrors,
     statementsOf,
     type PayloadTemplate,
+    type PayloadValue,
+    type QueryLanguage,
     type StateMachineDefinition,
     type TaskState,
     type TaskWithPolicy,
@@ -88,6 +90,13 @@ export function sqsSendMessageAndWait(args: {
     readonly comment?: string;
     /** The channel that answers the task: a workflow using this state grants its answerers. */
     readonly answeredBy?: AnsweringChannel;
+    /**
+     * `JSONata` renders `Arguments` (the body's `{% %}` expressions as given) and `Output`/`Assign`
+     * instead of `Parameters`, `ResultSelector` and `ResultPath`, with the state's own `QueryLanguage`.
+     */
+    readonly queryLanguage?: QueryLanguage;
+    readonly output?: PayloadValue;
+    readonly assign?: PayloadTemplate;
 }): TaskWithPolicy {
     const statements: PolicyStatement[] = [
         { Sid: "SendToWorkQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: args.queueArn },
@@ -95,19 +104,38 @@ export function sqsSendMessageAndWait(args: {
             "kms:EncryptionContext:aws:sqs:arn": args.queueArn,
         }),
     ];
-    const state: TaskState = {
+    const common = {
         ...(args.comment !== undefined ? { Comment: args.comment } : {}),
-        Type: "Task",
+        Type: "Task" as const,
         Resource: integration("sqs", "sendMessage", "waitForTaskToken"),
-        Parameters: { QueueUrl: args.queueUrl, MessageBody: args.messageBody },
-        TimeoutSeconds: args.timeoutSeconds,
-        ...(args.heartbeatSeconds !== undefined ? { HeartbeatSeconds: args.heartbeatSeconds } : {}),
-        ...(args.resultSelector !== undefined ? { ResultSelector: args.resultSelector } : {}),
-        ResultPath: args.resultPath,
+    };
+    const tail = {
         ...(args.retry ? { Retry: args.retry } : {}),
         ...(args.catch ? { Catch: args.catch } : {}),
         ...args.transition,
     };
+    const state: TaskState =
+        args.queryLanguage === "JSONata"
+            ? {
+                  QueryLanguage: "JSONata",
+                  ...common,
+                  Arguments: { QueueUrl: args.queueUrl, MessageBody: args.messageBody },
+                  TimeoutSeconds: args.timeoutSeconds,
+                  ...(args.heartbeatSeconds !== undefined ? { HeartbeatSeconds: args.heartbeatSeconds } : {}),
+                  ...(args.output !== undefined ? { Output: args.output } : {}),
+                  ...(args.assign !== undefined ? { Assign: args.assign } : {}),
+                  ...tail,
+              }
+            : {
+                  ...common,
+                  Parameters: { QueueUrl: args.queueUrl, MessageBody: args.messageBody },
+                  TimeoutSeconds: args.timeoutSeconds,
+                  ...(args.heartbeatSeconds !== undefined ? { HeartbeatSeconds: args.heartbeatSeconds } : {}),
+                  ...(args.resultSelector !== undefined ? { ResultSelector: args.resultSelector } : {}),
+                  ResultPath: args.resultPath,
+                  ...(args.assign !== undefined ? { Assign: args.assign } : {}),
+                  ...tail,
+              };
     return {
         state: withGrants(state, { statements, ...(args.answeredBy ? { answeredBy: args.answeredBy } : {}) }),
         statements,

@@ -15,6 +15,7 @@ import {
     renderDefinition,
     statementsOf,
     validateDefinition,
+    walkStates,
     type StateMachineDefinition,
     type WorkflowType,
 } from "./asl";
@@ -74,32 +75,11 @@ export interface WorkflowArgs extends Pick<CallbackWorkflowArgs, (typeof WORKFLO
 /** The argument names a workflow takes. */
 export const WORKFLOW_ARG_KEYS: readonly string[] = [...WORKFLOW_SETTINGS, "definition", "type", "statements"];
 
-/**
- * Every state of a definition at any depth (Parallel branches, Map processors), for the grants its tasks
- * carry. `States` may be a list of named states or an object of them, as ASL writes it.
- */
-function allStates(definition: unknown): unknown[] {
-    if (typeof definition !== "object" || definition === null) {
-        return [];
-    }
-    const states = (definition as { States?: unknown }).States;
-    const list: unknown[] = Array.isArray(states)
-        ? states.map((entry) => (entry as { state?: unknown } | null)?.state)
-        : typeof states === "object" && states !== null
-          ? Object.values(states)
-          : [];
-    return list.flatMap((state) => {
-        if (typeof state !== "object" || state === null) {
-            return [];
-        }
-        const { Branches, ItemProcessor, Iterator } = state as Record<string, unknown>;
-        return [
-            state,
-            ...(Array.isArray(Branches) ? Branches.flatMap(allStates) : []),
-            ...allStates(ItemProcessor),
-            ...allStates(Iterator),
-        ];
-    });
+/** Every state of a definition at any depth (Parallel branches, Map processors), for the grants its tasks carry. */
+function allStates(definition: StateMachineDefinition): unknown[] {
+    const states: unknown[] = [];
+    walkStates(definition, (_name, state) => states.push(state));
+    return states;
 }
 
 function validateWorkflow(name: string, args: WorkflowArgs): { settings: ResolvedArgs; type: WorkflowType } {

@@ -306,4 +306,126 @@ describe("CallbackChannel and Workflow", function () {
         });
         assert.ok(!ofType(run, ROLE_POLICY).some((p) => p.name.includes("answer")), "no channel, no grant");
     });
+
+    it("must render a JSONata callback step: the token as an expression, Arguments, Output and Assign", async () => {
+        const run = await runProgram(() => {
+            const channel = new CallbackChannel("jsonata", { alarms: false });
+            const state = channel.waitForCallback({
+                queryLanguage: "JSONata",
+                timeoutSeconds: 3600,
+                input: { orderId: "{% $states.input.order.id %}" },
+                output: "{% $states.result.decision %}",
+                assign: { decidedAt: "{% $now() %}" },
+                end: true,
+            });
+            assert.equal(state.QueryLanguage, "JSONata");
+            const body = (state as unknown as { Arguments: { MessageBody: Record<string, unknown> } }).Arguments
+                .MessageBody;
+            assert.equal(body["TaskToken"], "{% $states.context.Task.Token %}");
+            assert.equal(body["EnteredTime"], "{% $states.context.State.EnteredTime %}");
+            assert.deepEqual(body["Input"], { orderId: "{% $states.input.order.id %}" });
+            assert.ok(!("Parameters" in state) && !("ResultPath" in state));
+            assert.throws(
+                () =>
+                    channel.waitForCallback({
+                        queryLanguage: "JSONata",
+                        timeoutSeconds: 3600,
+                        resultPath: "$.x",
+                        end: true,
+                    }),
+                /`resultPath` is a JSONPath field/,
+            );
+            assert.throws(
+                () =>
+                    channel.waitForCallback({ timeoutSeconds: 3600, input: "{% $states.input %}" as never, end: true }),
+                /`input` must be a path starting with "\$"/,
+            );
+            // A JSONPath machine may hold a JSONata state; a JSONata machine renders it as it is.
+            new Workflow("mixed", { alarms: false, definition: { StartAt: "Wait", States: { Wait: state } } });
+            new Workflow("all-jsonata", {
+                alarms: false,
+                definition: { QueryLanguage: "JSONata", StartAt: "Wait", States: { Wait: state } },
+            });
+        });
+        const sm = resource(run, "aws:sfn/stateMachine:StateMachine", "mixed-state-machine");
+        const wait = jsonInput<{ States: { Wait: Record<string, unknown> } }>(sm, "definition").States.Wait;
+        assert.equal(wait["Resource"], "arn:aws:states:::sqs:sendMessage.waitForTaskToken");
+        assert.equal(
+            (wait["Arguments"] as { QueueUrl: string }).QueueUrl,
+            `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/jsonata-queue-0a1b2c3`,
+        );
+        assert.ok(resource(run, ROLE_POLICY, "all-jsonata-jsonata-answer"));
+    });
+
+    it("must find callback steps inside Parallel branches and Map processors, and grant their channels", async () => {
+        const run = await runProgram(() => {
+            const credit = new CallbackChannel("credit", { alarms: false });
+            const stock = new CallbackChannel("stock", { alarms: false });
+            new Workflow("orders", {
+                alarms: false,
+                definition: {
+                    StartAt: "Checks",
+                    States: {
+                        Checks: {
+                            Type: "Parallel",
+                            Branches: [
+                                {
+                                    StartAt: "Credit",
+                                    States: { Credit: credit.waitForCallback({ timeoutSeconds: 3600, end: true }) },
+                                },
+                                { StartAt: "Hold", States: { Hold: { Type: "Pass", End: true } } },
+                            ],
+                            Next: "Items",
+                        },
+                        Items: {
+                            Type: "Map",
+                            ItemsPath: "$.items",
+                            ItemProcessor: {
+                                StartAt: "Pick",
+                                States: { Pick: stock.waitForCallback({ timeoutSeconds: 3600, end: true }) },
+                            },
+                            End: true,
+                        },
+                    },
+                },
+            });
+        });
+        assert.ok(resource(run, ROLE_POLICY, "orders-credit-answer"));
+        assert.ok(resource(run, ROLE_POLICY, "orders-stock-answer"));
+        const sends = rolePolicy(run, "orders-sfn-policy").Statement.filter((st) => st.Sid === "SendToWorkQueue");
+        assert.equal(sends.length, 2);
+        const asl = jsonInput<{ States: { Items: { ItemProcessor: { States: { Pick: { Resource: string } } } } } }>(
+            resource(run, "aws:sfn/stateMachine:StateMachine", "orders-state-machine"),
+            "definition",
+        );
+        assert.equal(
+            asl.States.Items.ItemProcessor.States.Pick.Resource,
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        );
+    });
+
+    it("must refuse a callback step inside a Map whose child executions are EXPRESS", async () => {
+        const { error } = await failing(() => {
+            const stock = new CallbackChannel("stock", { alarms: false });
+            new Workflow("bulk", {
+                alarms: false,
+                definition: {
+                    StartAt: "Items",
+                    States: {
+                        Items: {
+                            Type: "Map",
+                            ItemProcessor: {
+                                ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "EXPRESS" },
+                                StartAt: "Pick",
+                                States: { Pick: stock.waitForCallback({ timeoutSeconds: 3600, end: true }) },
+                            },
+                            End: true,
+                        },
+                    },
+                },
+            });
+        });
+        assert.match(error.message, /Invalid arguments for Workflow "bulk"/);
+        assert.match(error.message, /EXPRESS/);
+    });
 });
