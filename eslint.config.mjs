@@ -32,6 +32,18 @@ export default tseslint.config(
         },
     },
     {
+        // The example projects have a tsconfig of their own for a consumer's checkout (where the package is
+        // in node_modules); here the root one, whose paths map the package's name to these sources.
+        files: ["examples/**/*.ts"],
+        languageOptions: {
+            parserOptions: {
+                projectService: false,
+                project: ["./tsconfig.json"],
+                tsconfigRootDir: import.meta.dirname,
+            },
+        },
+    },
+    {
         files: ["tests/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts", "local/**/*.ts"],
         rules: { "no-console": "off" },
     },

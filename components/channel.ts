@@ -120,6 +120,12 @@ export interface CallbackChannelArgs extends Pick<CallbackWorkflowArgs, (typeof 
      * `["states:SendTaskFailure"]` to fail what it cannot hand on; `[]` for none.
      */
     readonly workerActions?: readonly SendTaskAction[];
+    /**
+     * Environment variables of the worker, for its processor's own settings. Names the worker itself sets
+     * (`CALLBACK_*`, `POWERTOOLS_*`, `NODE_OPTIONS`) and Lambda's reserved ones (`AWS_*`, `LAMBDA_*`,
+     * `_HANDLER`, ...) are refused. Default none.
+     */
+    readonly workerEnvironment?: Readonly<Record<string, pulumi.Input<string>>>;
     /** Roles besides the worker that answer the channel's tasks. Default none. */
     readonly answerers?: readonly ChannelAnswerer[];
     /**
@@ -134,6 +140,7 @@ export interface CallbackChannelArgs extends Pick<CallbackWorkflowArgs, (typeof 
 export const CHANNEL_ARG_KEYS: readonly string[] = [
     ...CHANNEL_SETTINGS,
     "queueAgeAlarmSeconds",
+    "workerEnvironment",
     "workerActions",
     "answerers",
     "stateMachineArns",
@@ -259,6 +266,18 @@ function validateChannel(name: string, args: CallbackChannelArgs): { settings: R
             problems.push({
                 key,
                 reason: `must list only ${SEND_TASK_ACTIONS.join(", ")} (got ${JSON.stringify(actions)}).`,
+            });
+        }
+    }
+    for (const name of Object.keys(args.workerEnvironment ?? {})) {
+        // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+        if (
+            !/^[A-Za-z][A-Za-z0-9_]*$/.test(name) ||
+            /^(CALLBACK_|POWERTOOLS_|AWS_|LAMBDA_|_)|^(NODE_OPTIONS|TZ)$/.test(name)
+        ) {
+            problems.push({
+                key: `workerEnvironment.${name}`,
+                reason: "must be a name of letters, digits and underscores that the worker (CALLBACK_*, POWERTOOLS_*, NODE_OPTIONS) and Lambda (AWS_*, LAMBDA_*, _*, TZ) do not set themselves.",
             });
         }
     }
@@ -433,6 +452,7 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
                 loggingConfig: { logFormat: "Text", logGroup: workerLogs.name },
                 environment: {
                     variables: {
+                        ...args.workerEnvironment,
                         // Readable stack traces. Free on Node 24, which loads source maps lazily; on Node
                         // 22 they cost 15 ms and 7 MiB per cold start (npm run bench), so not there.
                         ...(settings.runtime === "nodejs24.x" ? { NODE_OPTIONS: "--enable-source-maps" } : {}),
