@@ -5,13 +5,14 @@
  * (what `npm install` of the package gives it); `npm run test:package` runs it from the packed tarball.
  */
 import { strict as assert } from "node:assert";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import aslValidator from "asl-validator";
 import { REPO_ROOT } from "../components/bundle";
 import { rolePolicy, rows } from "./harness/documents";
+import { cliStackConfig } from "../local/cli-config";
 import { ACCOUNT_ID, ofType, REGION, resource, runProgram, type ProgramRun } from "../local/pulumi-program";
 
 const EXAMPLE = path.join(REPO_ROOT, "examples", "orders");
@@ -84,6 +85,14 @@ describe("the example consumer project (examples/orders)", function () {
             "the stock channel's two steps need one grant",
         );
         assert.equal(ofType(run, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.name.endsWith("-answer")).length, 2);
+    });
+
+    it("must have project and stack files the Pulumi CLI accepts, declaring the setting the program reads", () => {
+        const read = (file: string): string => readFileSync(path.join(EXAMPLE, file), "utf8");
+        const result = cliStackConfig("dev", read("Pulumi.yaml"), read("Pulumi.dev.yaml"));
+        assert.deepEqual(result.problems, []);
+        assert.equal(result.config.get("orders:creditLimit")?.text, "5000");
+        assert.equal(result.config.get("aws:region")?.text, "eu-west-1");
     });
 
     it("must render a definition asl-validator accepts, with every callback step in place", () => {
