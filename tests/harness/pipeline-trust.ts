@@ -524,8 +524,8 @@ function needsOf(job: Job): string[] {
 }
 
 /**
- * What release.yml may hold. It runs on a pushed tag v* only (not a branch, a pull request or by hand:
- * npm's trusted publisher checks the workflow that was triggered) and reads no secret. Every job that
+ * What release.yml may hold. It runs on a pushed tag v* only (a branch, a pull request or a run by hand
+ * would publish code that no release tag names) and reads no secret. Every job that
  * runs .ci/run first runs the release check on the tag; exactly one job publishes, after all of those,
  * in the `npm` environment on a GitHub-hosted runner, the only job with an OIDC token (contents: read and
  * id-token: write, nothing else), one at a time. In it: the pinned npm of .ci/npm, no install script
