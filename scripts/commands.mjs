@@ -1,6 +1,6 @@
 // The npm scripts that run in stages, each one entry so that --help reaches it before anything runs:
 //
-//   node scripts/commands.mjs build|start|bench|preview|deploy|check-config [args]  (package.json's scripts)
+//   node scripts/commands.mjs build|start|bench|preview|deploy|check-config|release-check [args]  (package.json's scripts)
 //
 // `--help` or `-h` (before any `--`) prints the command's usage on stdout and exits 0: nothing is built
 // or run. Otherwise the build runs stage by stage, saying so on stderr (`build: type-checking…`), then
@@ -8,9 +8,9 @@
 // it is a step of another command, so `npm start --silent -- --json` prints one JSON document.
 // A stage that fails stops the chain (exit 1); the command's own exit code is the chain's.
 //
-// Plain JavaScript: it runs before tsc has compiled anything. The usages of start and preview/deploy are
-// those of local/cli.ts, scripts/pulumi.ts and scripts/check-config.ts (tests/commands.test.ts checks
-// they are the same).
+// Plain JavaScript: it runs before tsc has compiled anything. The usages of start, preview/deploy,
+// check-config and release-check are those of local/cli.ts, scripts/pulumi.ts, scripts/check-config.ts and
+// scripts/release-check.ts (tests/commands.test.ts checks they are the same).
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { constants } from "node:os";
@@ -89,11 +89,23 @@ Checks Pulumi.<name>.yaml by the Pulumi CLI's config rules and the program's own
   --file PATH    read the stack's configuration from PATH instead of Pulumi.<name>.yaml
   --today DAY    judge Lambda runtime deprecation as of this day (default: today)
 Exit 0 valid, 1 with problems (listed on stderr), 2 bad usage.`,
+    "release-check": `Usage: npm run release-check -- [--tag vX.Y.Z] [--on-branch REF] [--repository URL] [--for-publish] [--github-output FILE]
+Checks that a tag can be released: it is v<semver> and package.json's version, CHANGELOG.md has a
+section for that version, and what the options add. Prints the version and its npm dist-tag (next for
+a pre-release, latest otherwise). Exit 0 releasable, 1 with problems (listed on stderr), 2 bad usage.
+Options:
+  --tag TAG              the tag to release (default v<package.json's version>)
+  --on-branch REF        the tagged commit (HEAD) must be on REF, such as origin/main
+  --repository URL       package.json's repository.url must be this repository (npm's provenance check)
+  --for-publish          the npm and Node.js running this must support trusted publishing
+  --github-output FILE   also append version=, dist-tag= and prerelease= lines to FILE ($GITHUB_OUTPUT)
+  --dir DIR              the package to check (default this repository)
+  -h, --help             print this usage`,
 };
 
 const OWN_USAGE = `Usage: node scripts/commands.mjs ${Object.keys(USAGE).join("|")} [args]
 The package scripts that build first (npm run build, npm start, npm run bench, npm run preview,
-npm run deploy, npm run check-config). \`node scripts/commands.mjs COMMAND --help\` prints a command's usage.`;
+npm run deploy, npm run check-config, npm run release-check). \`node scripts/commands.mjs COMMAND --help\` prints a command's usage.`;
 
 /** The child running now, to pass a SIGTERM on to. */
 let current;
@@ -187,8 +199,8 @@ async function main([command, ...args]) {
         return 2;
     }
     try {
-        if (command === "check-config") {
-            // Only the compiled program is needed, not the bundles.
+        if (command === "check-config" || command === "release-check") {
+            // Only the compiled scripts are needed, not the bundles.
             await stage("type-checking and compiling to build/ (tsc)", [TSC, "-p", "."], { stdout: "stderr" });
         } else {
             await build({ asStep: command !== "build" });
@@ -207,6 +219,8 @@ async function main([command, ...args]) {
             return node([path.join(ROOT, "build", "local", "cli.js"), ...args]);
         case "check-config":
             return node([path.join(ROOT, "build", "scripts", "check-config.js"), ...args]);
+        case "release-check":
+            return node([path.join(ROOT, "build", "scripts", "release-check.js"), ...args]);
         case "bench":
             for (const half of ["worker.js", "program.js"]) {
                 const code = await node([path.join(ROOT, "build", "bench", half)]);

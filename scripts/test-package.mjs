@@ -5,13 +5,17 @@
  * - type-checks a program that imports `callback-workflow`, `callback-workflow/worker` and
  *   `callback-workflow/policy` with `module: node16` (the `exports` map is honoured) and, for the
  *   component and the worker, `skipLibCheck: false` (the shipped declarations and what they import must
- *   compile; the policy entry with skipLibCheck, as @pulumi/policy's own declarations need);
+ *   compile; the policy entry with skipLibCheck, as @pulumi/policy's own declarations need, and
+ *   without it, where the only errors are in those declarations);
  * - runs it under Pulumi's mocked runtime: importing registers nothing, a `CallbackWorkflow` registers
  *   its resources, and `npm ls` finds one `@pulumi/pulumi` and one `@pulumi/aws`;
+ * - records a component of its own with `recordProgram` and judges it with `runPolicies` from
+ *   `callback-workflow/policy`, deployed and in preview, with a config: the expected verdicts, and no
+ *   Pulumi runtime started by the import;
  * - bundles a worker of its own with esbuild from the installed worker SDK.
  * Exits 0 when all holds; prints what failed and exits 1 otherwise. Keeps the folder with `--keep`.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -91,7 +95,8 @@ try {
         }),
     );
     // @pulumi/policy's published index.d.ts does not compile without skipLibCheck (its proxy.d.ts is
-    // empty), so the policy entry is checked as Pulumi's TypeScript templates compile: skipLibCheck on.
+    // empty), so the policy entry compiles as Pulumi's TypeScript templates do, skipLibCheck on; and is
+    // checked once more without it, where the only errors allowed are in @pulumi/policy's declarations.
     writeFileSync(
         path.join(project, "tsconfig.policy.json"),
         JSON.stringify({
@@ -101,14 +106,63 @@ try {
         }),
     );
     writeFileSync(
+        path.join(project, "tsconfig.policy-strict.json"),
+        JSON.stringify({
+            extends: "./tsconfig.json",
+            compilerOptions: { skipLibCheck: false, noEmit: true },
+            include: ["policy.ts"],
+        }),
+    );
+    // The consumer's own program judged by the shipped runner, as the README shows: a component of its
+    // own with a CallbackWorkflow (which passes) and a queue without a dead-letter queue (which does not).
+    writeFileSync(
         path.join(project, "policy.ts"),
-        `import { policies } from "${pkg.name}/policy";
+        `import * as path from "node:path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { CallbackWorkflow } from "${pkg.name}";
+import { policies, recordProgram, runPolicies, type PolicyRun } from "${pkg.name}/policy";
 
-const names = policies.map((policy) => policy.name);
-if (names.length === 0) {
-    throw new Error("callback-workflow/policy exports no policies");
+// Importing the entry started no Pulumi runtime (no monitor, no mocks).
+const settings = require("@pulumi/pulumi/runtime/settings") as { hasMonitor(): boolean };
+const runtimeOnImport = settings.hasMonitor();
+
+class Orders extends pulumi.ComponentResource {
+    constructor(name: string, withOrphan: boolean, opts?: pulumi.ComponentResourceOptions) {
+        super("consumer:index:Orders", name, {}, opts);
+        new CallbackWorkflow(name, { workerEntry: path.resolve(__dirname, "..", "worker.ts") }, { parent: this });
+        if (withOrphan) {
+            new aws.sqs.Queue(\`\${name}-orphan\`, { sqsManagedSseEnabled: true }, { parent: this });
+        }
+        this.registerOutputs({});
+    }
 }
-console.log(JSON.stringify(names));
+
+const verdict = ({ violations, undecided }: PolicyRun) => ({
+    violations: violations.map((v) => \`\${v.level} \${v.policy} \${v.urn?.split("::").pop() ?? ""}\`),
+    undecided: [...new Set(undecided.map((u) => u.level))],
+});
+
+async function main(): Promise<void> {
+    const deployed = await recordProgram(() => void new Orders("orders", true), { stack: "dev" });
+    const preview = await recordProgram(() => void new Orders("orders", true), { stack: "dev", preview: true });
+    const clean = await recordProgram(() => void new Orders("orders", false), { stack: "dev" });
+    console.log(
+        JSON.stringify({
+            policies: policies.length,
+            runtimeOnImport,
+            resources: deployed.resources.length,
+            deployed: verdict(await runPolicies(deployed)),
+            preview: verdict(await runPolicies(preview)),
+            relaxed: verdict(await runPolicies(deployed, { config: { "sqs-queue-has-dlq": "advisory", all: "disabled" } })),
+            clean: verdict(await runPolicies(clean)),
+        }),
+    );
+}
+main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+});
 `,
     );
     writeFileSync(
@@ -184,10 +238,57 @@ main().catch((error: unknown) => {
         [path.join(project, "node_modules/typescript/bin/tsc"), "-p", path.join(project, "tsconfig.policy.json")],
         { cwd: project, stdio: "inherit" },
     );
-    const policyNames = JSON.parse(
-        execFileSync(process.execPath, ["build/policy.js"], { cwd: project, encoding: "utf8" }),
+    const strict = spawnSync(
+        process.execPath,
+        [
+            path.join(project, "node_modules/typescript/bin/tsc"),
+            "-p",
+            path.join(project, "tsconfig.policy-strict.json"),
+            "--pretty",
+            "false",
+        ],
+        { cwd: project, encoding: "utf8" },
     );
-    step(`callback-workflow/policy: ${policyNames.length} policies`);
+    const errors = `${strict.stdout}${strict.stderr}`.split("\n").filter((line) => /: error TS\d+:/.test(line));
+    const ours = errors.filter((line) => !line.startsWith("node_modules/@pulumi/policy/"));
+    if (ours.length > 0 || (strict.status !== 0 && errors.length === 0)) {
+        throw new Error(
+            `callback-workflow/policy's declarations do not compile without skipLibCheck:\n${ours.join("\n")}${strict.stdout}`,
+        );
+    }
+    step(
+        `callback-workflow/policy without skipLibCheck: ${errors.length} error(s), all in @pulumi/policy's own declarations`,
+    );
+    step("judging the consumer's own program with callback-workflow/policy's runner, deployed and in preview…");
+    const judged = JSON.parse(
+        execFileSync(process.execPath, ["build/policy.js"], { cwd: project, encoding: "utf8", timeout: 120_000 }),
+    );
+    const expected = {
+        runtimeOnImport: false,
+        // The orphan queue breaks the mandatory DLQ policy, and has no TLS-only policy (advisory).
+        deployed: {
+            violations: ["mandatory sqs-queue-has-dlq orders-orphan", "advisory sqs-tls-only orders-orphan"],
+            undecided: [],
+        },
+        // In preview the same is known; what depends on computed values is left undecided, as advisories.
+        preview: {
+            violations: ["mandatory sqs-queue-has-dlq orders-orphan", "advisory sqs-tls-only orders-orphan"],
+            undecided: ["advisory"],
+        },
+        // The policy's own level wins over all's.
+        relaxed: { violations: ["advisory sqs-queue-has-dlq orders-orphan"], undecided: [] },
+        clean: { violations: [], undecided: [] },
+    };
+    for (const [key, value] of Object.entries(expected)) {
+        if (JSON.stringify(judged[key]) !== JSON.stringify(value)) {
+            throw new Error(
+                `callback-workflow/policy judged the consumer's program: ${key} is ${JSON.stringify(judged[key])}, expected ${JSON.stringify(value)}`,
+            );
+        }
+    }
+    step(
+        `callback-workflow/policy: ${judged.policies} policies over ${judged.resources} resources: ${judged.deployed.violations.join(", ")}`,
+    );
 
     step("one copy of the Pulumi SDK and of the AWS provider…");
     for (const peer of ["@pulumi/pulumi", "@pulumi/aws"]) {

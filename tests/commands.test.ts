@@ -17,6 +17,7 @@ import { USAGE as CHECK_CONFIG_USAGE } from "../scripts/check-config";
 import { USAGE as PR_COMMENT_USAGE } from "../scripts/pr-comment";
 import { Progress } from "../scripts/progress";
 import { USAGE as PULUMI_USAGE } from "../scripts/pulumi";
+import { USAGE as RELEASE_CHECK_USAGE } from "../scripts/release-check";
 import { HelpRequest, reportError, UsageError } from "../scripts/run-main";
 import { USAGE as SMOKE_USAGE } from "../scripts/smoke";
 
@@ -56,6 +57,7 @@ const ENTRIES: ReadonlyArray<readonly [string, string]> = [
     ["build/scripts/pr-comment.js", PR_COMMENT_USAGE],
     ["build/scripts/pulumi.js", PULUMI_USAGE],
     ["build/scripts/check-config.js", CHECK_CONFIG_USAGE],
+    ["build/scripts/release-check.js", RELEASE_CHECK_USAGE],
     ["build/scripts/build.js", BUILD_USAGE],
     ["build/bench/worker.js", BENCH_WORKER_USAGE],
     ["build/bench/program.js", BENCH_PROGRAM_USAGE],
@@ -83,6 +85,7 @@ describe("commands: --help", function () {
             npm("run", "preview", "--silent", "--", "--help"),
             npm("run", "deploy", "--silent", "--", "-h"),
             npm("run", "check-config", "--silent", "--", "--help"),
+            npm("run", "release-check", "--silent", "--", "--help"),
         ]);
         for (const [script] of ENTRIES) {
             for (const flag of ["--help", "-h"]) {
@@ -92,9 +95,9 @@ describe("commands: --help", function () {
         await Promise.all([viaNpm, ...direct.values()]);
     });
 
-    it("must print each package script's usage on stdout and run nothing: npm run build|bench|preview|deploy|check-config, npm start", async () => {
+    it("must print each package script's usage on stdout and run nothing: npm run build|bench|preview|deploy|check-config|release-check, npm start", async () => {
         const ran = await viaNpm;
-        const [build, start, bench, preview, deploy, checkConfig] = ran;
+        const [build, start, bench, preview, deploy, checkConfig, releaseCheck] = ran;
         for (const result of ran) {
             assert.equal(result.code, 0, result.stderr);
             assert.equal(result.stderr, "", "no build: or bench: lines, nothing run");
@@ -109,6 +112,11 @@ describe("commands: --help", function () {
             checkConfig?.stdout,
             `${CHECK_CONFIG_USAGE}\n`,
             "scripts/commands.mjs prints check-config's usage",
+        );
+        assert.equal(
+            releaseCheck?.stdout,
+            `${RELEASE_CHECK_USAGE}\n`,
+            "scripts/commands.mjs prints release-check's usage",
         );
     });
 

@@ -31,7 +31,7 @@ import { readWorkerSettings } from "../handlers/callback/config";
 import { stackConfig } from "../local/stack-config";
 import { runProgram, type ProgramRun } from "../local/pulumi-program";
 import { policies } from "../policy/policies";
-import { runPolicies } from "./harness/policy-runner";
+import { runPolicies } from "../policy/runner";
 import { onDay } from "./fixtures/today";
 
 const TODAY = new Date("2026-12-01T00:00:00Z");
@@ -181,7 +181,7 @@ describe("one source for every shared range", function () {
             const fn = run.resources.find((r) => r.type === "aws:lambda/function:Function");
             const env = (fn?.inputs["environment"] as { variables: Record<string, string> }).variables;
             assert.doesNotThrow(() => readWorkerSettings(env), `the worker refuses ${JSON.stringify(env)}`);
-            const result = await runPolicies(run, policies, {
+            const result = await runPolicies(run, {
                 config: { "lambda-runtime-supported": { asOf: "2026-12-01" } },
             });
             const mandatory = result.violations.filter((v) => v.level === "mandatory");

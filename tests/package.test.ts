@@ -1,8 +1,9 @@
 /**
  * The package as a library (what `npm pack` ships and what `require("callback-workflow")` does): every
  * `exports` entry resolves to built JavaScript with its declarations; importing an entry registers no
- * resource (it only defines things); the tarball holds the library, the worker's sources it bundles and
- * the thin policy pack, and none of this repository's program, stacks, tests or tooling; the Pulumi SDK
+ * resource (it only defines things), and the policy entry starts no Pulumi runtime; the tarball holds the
+ * library, the worker's sources it bundles, the thin policy pack and every module an entry loads, and none
+ * of this repository's program, stacks, tests or tooling; the Pulumi SDK
  * and provider are peer dependencies, so a consumer's program has one copy of each. The consumer built
  * from the packed tarball is `npm run test:package` (scripts/test-package.mjs).
  */
@@ -31,6 +32,8 @@ const ENTRIES: ReadonlyArray<readonly [string, string]> = [
     ["./worker", "createCallbackHandler"],
     ["./worker", "TaskFailedError"],
     ["./policy", "policies"],
+    ["./policy", "runPolicies"],
+    ["./policy", "recordProgram"],
 ];
 
 function runNode(code: string): Promise<string> {
@@ -120,6 +123,9 @@ describe("the library package", () => {
             "build/components/index.d.ts",
             "build/handlers/callback/index.d.ts",
             "build/policy/policies.d.ts",
+            "build/policy/library.d.ts",
+            "build/policy/runner.d.ts",
+            "build/policy/record.d.ts",
             "handlers/callback/handler.ts",
             "handlers/callback/lambda-credentials.ts",
             "policy/PulumiPolicy.yaml",
@@ -134,5 +140,68 @@ describe("the library package", () => {
             ),
         );
         assert.deepEqual(stray, []);
+        // Every module an entry loads, and every declaration its types import, is in the tarball (the
+        // walk follows the policy entry to the runner, the recorder and the policies' helpers).
+        const policyEntry = localClosure("build/policy/library.js");
+        for (const needed of ["build/policy/runner.js", "build/policy/record.js", "build/policy/lib/asl.js"]) {
+            assert.ok(policyEntry.includes(needed), `the walk from build/policy/library.js reaches ${needed}`);
+        }
+        for (const [subpath, target] of Object.entries(pkg.exports)) {
+            if (typeof target === "string") {
+                continue;
+            }
+            for (const file of [...localClosure(target.default), ...localClosure(target.types)]) {
+                assert.ok(files.includes(file), `${subpath} needs ${file}, which the tarball does not hold`);
+            }
+        }
+    });
+
+    it("starts no Pulumi runtime and constructs no policy pack when callback-workflow/policy is imported", async () => {
+        // No mocks set, as in a consumer's test file: the import must leave the runtime untouched.
+        const code = `
+            const entry = require("${pkg.name}/policy");
+            const settings = require("@pulumi/pulumi/runtime/settings");
+            const packEntry = Object.keys(require.cache).some((key) => key.endsWith("/build/policy/index.js"));
+            console.log(JSON.stringify({
+                monitor: settings.hasMonitor(),
+                packEntry,
+                api: [typeof entry.runPolicies, typeof entry.recordProgram, entry.policies.length],
+            }));
+        `;
+        // runNode resolves once the process exits: a started analyzer server would keep it alive.
+        const out = JSON.parse(await runNode(code)) as { monitor: boolean; packEntry: boolean; api: unknown[] };
+        assert.deepEqual(out, { monitor: false, packEntry: false, api: ["function", "function", 14] });
     });
 });
+
+/**
+ * The repository's files a built module loads (`require("./…")`) or a declaration imports
+ * (`from "./…"`), transitively, as package paths: what the tarball must hold for that entry to work.
+ */
+function localClosure(entry: string): string[] {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+        const relative = path.relative(REPO_ROOT, path.resolve(REPO_ROOT, file)).split(path.sep).join("/");
+        if (seen.has(relative)) {
+            return;
+        }
+        seen.add(relative);
+        // Without comments, which quote imports as examples.
+        const text = readFileSync(path.join(REPO_ROOT, relative), "utf8")
+            .replace(/\/\*[\s\S]*?\*\//g, "")
+            .replace(/^\s*\/\/.*$/gm, "");
+        const declaration = relative.endsWith(".d.ts");
+        const pattern = declaration ? /from "(\.{1,2}\/[^"]+)"/g : /require\("(\.{1,2}\/[^"]+)"\)/g;
+        for (const match of text.matchAll(pattern)) {
+            const base = path.join(path.dirname(relative), match[1] ?? "");
+            const candidates = declaration
+                ? [`${base}.d.ts`, path.join(base, "index.d.ts")]
+                : [base, `${base}.js`, path.join(base, "index.js")];
+            const found = candidates.find((candidate) => existsSync(path.join(REPO_ROOT, candidate)));
+            assert.ok(found, `${relative} imports ${match[1]}, which is not built`);
+            visit(found);
+        }
+    };
+    visit(entry);
+    return [...seen];
+}

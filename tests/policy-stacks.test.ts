@@ -8,7 +8,7 @@ import * as sqs from "@pulumi/aws/sqs";
 import type * as pulumi from "@pulumi/pulumi";
 import { policies } from "../policy/policies";
 import { ACCOUNT, callbackStack, tlsPolicy, type StackOptions } from "./fixtures/policy-stacks";
-import { runPolicies, type PolicyRunOptions } from "./harness/policy-runner";
+import { runPolicies, type RunPoliciesOptions } from "../policy/runner";
 import { REGION, runProgram } from "../local/pulumi-program";
 import { stackConfig } from "../local/stack-config";
 
@@ -40,7 +40,7 @@ const callbackTask =
 interface BadStack {
     readonly what: string;
     readonly options: StackOptions;
-    readonly config?: PolicyRunOptions["config"];
+    readonly config?: RunPoliciesOptions["config"];
     /** [policy, message] of every violation expected, and no other. */
     readonly expected: ReadonlyArray<readonly [string, string]>;
 }
@@ -452,7 +452,7 @@ const BAD_STACKS: BadStack[] = [
     },
 ];
 
-const GOOD_VARIANTS: Array<{ what: string; options: StackOptions; config?: PolicyRunOptions["config"] }> = [
+const GOOD_VARIANTS: Array<{ what: string; options: StackOptions; config?: RunPoliciesOptions["config"] }> = [
     { what: "the redrive given as a separate aws.sqs.RedrivePolicy", options: { redriveSeparately: true } },
     {
         what: "SendTask on another stack's state machine that the config allow-lists",
@@ -474,7 +474,7 @@ describe("policy pack on whole programs", function () {
         for (const preview of [false, true]) {
             it(`must find no violation in the shipped ${stack} stack${preview ? " in preview, and only say what it cannot decide yet" : ""}`, async () => {
                 const run = await runProgram("build/index.js", { stack, config: stackConfig(stack), preview });
-                const result = await runPolicies(run, policies, { preview });
+                const result = await runPolicies(run);
                 assert.deepEqual(result.violations, []);
                 if (!preview) {
                     assert.deepEqual(result.undecided, []);
@@ -494,7 +494,7 @@ describe("policy pack on whole programs", function () {
 
     it("must decide in preview what does not depend on unknown values", async () => {
         const run = await runProgram("build/index.js", { stack: "prod", config: stackConfig("prod"), preview: true });
-        const result = await runPolicies(run, policies, { preview: true });
+        const result = await runPolicies(run);
         const undecided = new Set(result.undecided.map((f) => f.policy));
         for (const decided of [
             "sqs-visibility-covers-worker",
@@ -510,23 +510,21 @@ describe("policy pack on whole programs", function () {
 
     it("must find no violation in the baseline of the bad stacks, deployed or in preview", async () => {
         for (const preview of [false, true]) {
-            const result = await runPolicies(await runProgram(() => void callbackStack(), { preview }), policies, {
-                preview,
-            });
+            const result = await runPolicies(await runProgram(() => void callbackStack(), { preview }));
             assert.deepEqual(result.violations, []);
         }
     });
 
     for (const { what, options, config } of GOOD_VARIANTS) {
         it(`must accept ${what}`, async () => {
-            const result = await runPolicies(await runProgram(() => void callbackStack(options)), policies, { config });
+            const result = await runPolicies(await runProgram(() => void callbackStack(options)), { config });
             assert.deepEqual(result.violations, []);
         });
     }
 
     for (const { what, options, config, expected } of BAD_STACKS) {
         it(`must report ${what}, and nothing else`, async () => {
-            const result = await runPolicies(await runProgram(() => void callbackStack(options)), policies, { config });
+            const result = await runPolicies(await runProgram(() => void callbackStack(options)), { config });
             assert.deepEqual(
                 result.violations.map((v) => [v.policy, v.message]),
                 expected.map(([policy, message]) => [policy, message]),
@@ -541,11 +539,9 @@ describe("policy pack on whole programs", function () {
 
     it("must raise no false violation on the bad stacks in preview, nor crash", async () => {
         for (const { what, options, config, expected } of BAD_STACKS) {
-            const result = await runPolicies(
-                await runProgram(() => void callbackStack(options), { preview: true }),
-                policies,
-                { config, preview: true },
-            );
+            const result = await runPolicies(await runProgram(() => void callbackStack(options), { preview: true }), {
+                config,
+            });
             const allowed = expected.map(([policy, message]) => `${policy}: ${message}`);
             for (const violation of result.violations) {
                 assert.ok(

@@ -28,7 +28,7 @@ import {
     stateMachineTracing,
 } from "../policy/stepfunctions";
 import { callbackStack } from "./fixtures/policy-stacks";
-import { runPolicies, UNKNOWN_SENTINEL } from "./harness/policy-runner";
+import { runPolicies, UNKNOWN_SENTINEL } from "../policy/runner";
 import { runProgram } from "../local/pulumi-program";
 
 const run = promisify(execFile);
@@ -430,7 +430,7 @@ describe("policy pack configuration", () => {
 
     it("must apply a configured range in sqs-queue-has-dlq", async () => {
         const run = await runProgram(() => void callbackStack());
-        const strict = await runPolicies(run, policies, {
+        const strict = await runPolicies(run, {
             config: { "sqs-queue-has-dlq": { minMaxReceiveCount: 6, maxMaxReceiveCount: 10 } },
         });
         assert.deepEqual(

@@ -9,7 +9,7 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -17,6 +17,7 @@ import { validateAction, validateWorkflow, type ValidationError } from "@action-
 import { parse } from "yaml";
 import { REPO_ROOT } from "../components/bundle";
 import { POLICY_PACK_DIR } from "../scripts/pulumi";
+import { atLeast, TRUSTED_PUBLISHING_NPM } from "../scripts/release-check";
 import {
     BACKEND_NON_READ_ALLOWED,
     deployProblems,
@@ -24,11 +25,15 @@ import {
     isReviewed,
     markdownTable,
     NON_READ_ALLOWED,
+    NPM_ENVIRONMENT,
     policyActions,
     previewEnvironment,
+    PUBLISH_SCRIPT,
+    publishesToNpm,
     pullRequestProblems,
     pulumiPolicyProblems,
     readOnlyPolicyProblems,
+    releaseProblems,
     STACK_ACTION,
     stackStep,
     TEAM_TOKEN,
@@ -170,7 +175,8 @@ const DECLARED_INPUTS: Record<string, readonly string[]> = {
 /** The permissions a job may ask for, and why. */
 const ALLOWED_PERMISSIONS: Record<string, string> = {
     "contents:read": "checkout",
-    "id-token:write": "the OIDC token for AWS (only jobs that run the pulumi-stack action)",
+    "id-token:write":
+        "the OIDC token for AWS (only jobs that run the pulumi-stack action) or npm's trusted publishing (only the job that runs npm publish)",
     "pull-requests:write": "the preview comment (only jobs that comment on the pull request)",
 };
 
@@ -345,7 +351,12 @@ describe("GitHub workflows", () => {
                     assert.ok(grant in ALLOWED_PERMISSIONS, `${file} job ${name} must not ask for ${grant}`);
                 }
                 const runsPulumi = job.steps.some((step) => step.uses === STACK_ACTION);
-                assert.equal(granted.includes("id-token:write"), runsPulumi, `${file} job ${name}: id-token`);
+                const publishes = job.steps.some(publishesToNpm);
+                assert.equal(
+                    granted.includes("id-token:write"),
+                    runsPulumi || publishes,
+                    `${file} job ${name}: id-token`,
+                );
                 const comments = job.steps.some((step) => step.with?.["comment-on-pr"] === true);
                 assert.equal(granted.includes("pull-requests:write"), comments, `${file} job ${name}: PR comment`);
             }
@@ -471,28 +482,64 @@ describe("GitHub workflows", () => {
         }
     });
 
-    it("README must name every variable and secret the workflows read", () => {
-        const readme = read(path.join(REPO_ROOT, "README.md"));
-        const names = new Set<string>();
-        for (const file of workflowFiles) {
-            for (const match of read(file).matchAll(/\b(?:vars|secrets)\.([A-Z_]+)/g)) {
-                names.add(capture(match));
-            }
-        }
-        for (const [, job] of [...workflows.values()].flatMap((workflow) => Object.entries(workflow.jobs))) {
-            for (const entry of job.strategy?.matrix.include ?? []) {
-                names.add(String(entry.role));
-            }
-            if (job.environment !== undefined) {
-                names.add(job.environment);
-            }
-        }
-        assert.ok(names.size >= 8);
-        for (const name of names) {
-            assert.ok(readme.includes(`\`${name}\``), `README must document ${name}`);
-        }
+    it("README must name every variable and secret the workflows read (release.yml's: docs/release.md)", () => {
+        const problems = undocumentedNames(workflows, (file) =>
+            read(path.join(REPO_ROOT, SETUP_DOC[file] ?? "README.md")),
+        );
+        assert.deepEqual(problems, []);
+        const inReadme = [...workflows.keys()]
+            .filter((file) => SETUP_DOC[file] === undefined)
+            .flatMap((file) => [...namesOf(file, workflows.get(file) ?? assert.fail())]);
+        assert.ok(new Set(inReadme).size >= 8);
+        // Mutation: the release environment missing from docs/release.md.
+        const withoutNpm = undocumentedNames(workflows, (file) =>
+            file === "release.yml"
+                ? read(path.join(REPO_ROOT, "docs", "release.md")).replaceAll(`\`${NPM_ENVIRONMENT}\``, "")
+                : "",
+        );
+        assert.ok(
+            withoutNpm.includes(`docs/release.md must document ${NPM_ENVIRONMENT} (release.yml)`),
+            withoutNpm.join("\n"),
+        );
     });
 });
+
+/**
+ * Where the settings a workflow reads are documented: the README, whose readers set up the pipeline, but
+ * for release.yml, which only this package's maintainers run (publishing it to npm), docs/release.md.
+ */
+const SETUP_DOC: Readonly<Record<string, string>> = { "release.yml": "docs/release.md" };
+
+/** The variables, secrets, matrix roles and environments a workflow reads (its file as written, and parsed). */
+function namesOf(file: string, workflow: Workflow): Set<string> {
+    const names = new Set<string>();
+    for (const match of read(path.join(WORKFLOW_DIR, file)).matchAll(/\b(?:vars|secrets)\.([A-Z_]+)/g)) {
+        names.add(capture(match));
+    }
+    for (const job of Object.values(workflow.jobs)) {
+        for (const entry of job.strategy?.matrix.include ?? []) {
+            names.add(String(entry.role));
+        }
+        if (job.environment !== undefined) {
+            names.add(job.environment);
+        }
+    }
+    return names;
+}
+
+/** Each name a workflow reads that its setup document (`docOf(file)`) does not give as `name`. */
+function undocumentedNames(all: ReadonlyMap<string, Workflow>, docOf: (file: string) => string): string[] {
+    const problems: string[] = [];
+    for (const [file, workflow] of all) {
+        const doc = docOf(file);
+        for (const name of namesOf(file, workflow)) {
+            if (!doc.includes(`\`${name}\``)) {
+                problems.push(`${SETUP_DOC[file] ?? "README.md"} must document ${name} (${file})`);
+            }
+        }
+    }
+    return problems;
+}
 
 /** A deep copy of a parsed file, to break in a mutation check. */
 function copy<T>(value: T): T {
@@ -744,5 +791,127 @@ describe("Pipeline trust (who can read and change what)", () => {
         );
         assert.notDeepEqual(trustTableProblems(rows, workflows), []);
         assert.notDeepEqual(trustTableProblems(trustRows.slice(1), workflows), []);
+    });
+});
+
+describe("Release workflow (a v<semver> tag → checks → npm with provenance)", () => {
+    const release = workflows.get("release.yml");
+    assert.ok(release);
+    type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+    const job = (workflow: Workflow, name: string) => workflow.jobs[name] as Mutable<Job>;
+    const stepOf = (workflow: Workflow, name: string, found: (step: Step) => boolean) =>
+        job(workflow, name).steps.find(found) as Mutable<Step>;
+    const isPublish = (step: Step) => publishesToNpm(step);
+    const isCheck = (step: Step) => /^npm run release-check /.test(step.run ?? "");
+    const broken = (change: (workflow: Mutable<Workflow>) => void) => {
+        const mutant = copy(release) as Mutable<Workflow>;
+        change(mutant);
+        return releaseProblems(mutant);
+    };
+
+    it("must check the tag, run .ci/run, then publish from the npm environment with provenance and the dist-tag", () => {
+        assert.deepEqual(releaseProblems(release), []);
+        assert.deepEqual(release.on, { push: { tags: ["v*"] } });
+        assert.deepEqual(Object.keys(release.jobs), ["test", "publish"]);
+        const publish = job(release, "publish");
+        assert.equal(publish.needs, "test");
+        assert.equal(publish.environment, NPM_ENVIRONMENT);
+        assert.deepEqual(publish.permissions, { contents: "read", "id-token": "write" });
+        assert.deepEqual(job(release, "test").permissions, { contents: "read" });
+        // The check before the tests, and again right before publishing (whose dist-tag it gives).
+        const testSteps = job(release, "test").steps.map((step) => step.run ?? step.uses ?? "");
+        assert.ok(testSteps.findIndex((run) => run.startsWith("npm run release-check")) < testSteps.indexOf(".ci/run"));
+        const check = stepOf(release, "publish", isCheck);
+        assert.match(check.run ?? "", /--tag "\$GITHUB_REF_NAME" --on-branch origin\/main /);
+        assert.equal(stepOf(release, "publish", isPublish).env?.["DIST_TAG"], "${{ steps.check.outputs.dist-tag }}");
+    });
+
+    it("must refuse a release workflow that publishes unchecked, untested, outside its environment or without provenance (mutation checks)", () => {
+        const mutants: Record<string, (w: Mutable<Workflow>) => void> = {
+            "a branch push": (w) => (w.on = { push: { branches: ["main"], tags: ["v*"] } }),
+            "a run by hand": (w) => (w.on = { push: { tags: ["v*"] }, workflow_dispatch: null }),
+            "any tag": (w) => (w.on = { push: { tags: ["*"] } }),
+            "a stored npm token": (w) =>
+                (stepOf(w, "publish", isPublish).env = { NODE_AUTH_TOKEN: "${{ secrets.NPM_TOKEN }}" }),
+            "no environment": (w) => delete job(w, "publish").environment,
+            "another environment": (w) => (job(w, "publish").environment = "prod"),
+            "an OIDC token for the tests": (w) =>
+                (job(w, "test").permissions = { contents: "read", "id-token": "write" }),
+            "more than it needs": (w) => (job(w, "publish").permissions = { contents: "write", "id-token": "write" }),
+            "publishing before the tests pass": (w) => delete job(w, "publish").needs,
+            "a self-hosted runner": (w) => (job(w, "publish")["runs-on"] = "self-hosted"),
+            "a publish that can be cancelled": (w) => delete job(w, "publish").concurrency,
+            "no provenance": (w) =>
+                (stepOf(w, "publish", isPublish).run = PUBLISH_SCRIPT.replaceAll(" --provenance", "")),
+            "latest given explicitly": (w) =>
+                (stepOf(w, "publish", isPublish).run = 'npm publish --provenance --tag "$DIST_TAG"'),
+            "always latest": (w) => (stepOf(w, "publish", isPublish).run = "npm publish --provenance"),
+            "a fixed dist-tag": (w) => (stepOf(w, "publish", isPublish).env = { DIST_TAG: "latest" }),
+            "no check before publishing": (w) =>
+                (job(w, "publish").steps = job(w, "publish").steps.filter((s) => !isCheck(s))),
+            "the check after publishing": (w) => job(w, "publish").steps.reverse(),
+            "a check of another tag": (w) => {
+                const check = stepOf(w, "publish", isCheck);
+                check.run = (check.run ?? "").replace('"$GITHUB_REF_NAME"', "v0.0.0");
+            },
+            "no check before the tests": (w) =>
+                (job(w, "test").steps = job(w, "test").steps.filter((s) => !isCheck(s))),
+            "no tests": (w) => (job(w, "test").steps = job(w, "test").steps.filter((s) => s.run !== ".ci/run")),
+            "install scripts with the token": (w) => {
+                const install = stepOf(w, "publish", (s) => /^npm ci --ignore-scripts/.test(s.run ?? ""));
+                install.run = "npm ci";
+            },
+            "the runner's npm": (w) =>
+                (job(w, "publish").steps = job(w, "publish").steps.filter((s) => !/\.ci\/npm/.test(s.run ?? ""))),
+            "a shallow checkout": (w) => {
+                const checkout = stepOf(w, "publish", (s) => s.uses?.startsWith("actions/checkout@") === true);
+                checkout.with = { "persist-credentials": false };
+            },
+            "two publishing jobs": (w) => {
+                job(w, "test").steps.push({ run: "npm publish" });
+            },
+        };
+        for (const [what, change] of Object.entries(mutants)) {
+            assert.notDeepEqual(broken(change), [], what);
+        }
+    });
+
+    it("must publish a pre-release to its dist-tag and a release to npm's default, always with provenance (bash step)", async () => {
+        const script = stepOf(release, "publish", isPublish).run ?? "";
+        const dir = await mkdtemp(path.join(tmpdir(), "publish-"));
+        try {
+            // An npm that says how it was called.
+            await writeFile(path.join(dir, "npm"), '#!/usr/bin/env bash\necho "npm $*"\n', { mode: 0o755 });
+            const publishes = async (distTag: string) =>
+                (
+                    await run("bash", ["-euo", "pipefail", "-c", script], {
+                        env: { PATH: `${dir}:${process.env["PATH"] ?? ""}`, DIST_TAG: distTag },
+                    })
+                ).stdout;
+            assert.equal(await publishes("next"), "npm publish --provenance --tag next\n");
+            assert.equal(await publishes("latest"), "npm publish --provenance\n");
+        } finally {
+            await rm(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("must publish with an npm that has trusted publishing, pinned by a lockfile (.ci/npm)", () => {
+        const dir = path.join(REPO_ROOT, ".ci", "npm");
+        const manifest = readJson<{ dependencies: Record<string, string> }>(path.join(dir, "package.json"));
+        const lock = readJson<{ packages: Record<string, { version?: string; integrity?: string }> }>(
+            path.join(dir, "package-lock.json"),
+        );
+        const pinned = manifest.dependencies["npm"] ?? "";
+        assert.match(pinned, /^\d+\.\d+\.\d+$/, "an exact version");
+        assert.ok(atLeast(pinned, TRUSTED_PUBLISHING_NPM), `npm ${pinned} is older than ${TRUSTED_PUBLISHING_NPM}`);
+        assert.equal(lock.packages["node_modules/npm"]?.version, pinned, "the lockfile pins the same npm");
+        assert.match(lock.packages["node_modules/npm"]?.integrity ?? "", /^sha512-/);
+        // package.json: publishing from anywhere but CI fails (no provenance there), and goes to npmjs.org.
+        const { publishConfig } = readJson<{ publishConfig?: Mapping }>(path.join(REPO_ROOT, "package.json"));
+        assert.deepEqual(publishConfig, {
+            access: "public",
+            provenance: true,
+            registry: "https://registry.npmjs.org/",
+        });
     });
 });

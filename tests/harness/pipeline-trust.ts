@@ -18,6 +18,7 @@ export interface Step {
 
 export interface Job {
     readonly name?: string;
+    readonly "runs-on"?: string;
     readonly needs?: string | string[];
     readonly if?: string;
     readonly environment?: string;
@@ -490,6 +491,145 @@ export function trustTableProblems(
             if (mustDescribe && !described.has(`${file} ${name}`)) {
                 problems.push(`README trust table: no row for ${file} job ${name}`);
             }
+        }
+    }
+    return problems;
+}
+
+/** The GitHub environment the npm publish runs in; npm's trusted publisher names it with release.yml. */
+export const NPM_ENVIRONMENT = "npm";
+
+/**
+ * The publish step's script: always with provenance; a pre-release under its dist-tag, a release under
+ * npm's default (latest), which npm refuses to apply below a higher published version.
+ */
+export const PUBLISH_SCRIPT = `if [ "$DIST_TAG" = latest ]; then
+  npm publish --provenance
+else
+  npm publish --provenance --tag "$DIST_TAG"
+fi`;
+
+/** Whether a step publishes to npm. */
+export function publishesToNpm(step: Step): boolean {
+    return /\bnpm publish\b/.test(step.run ?? "");
+}
+
+/** Whether a step runs scripts/release-check.ts on the pushed tag. */
+function checksTheTag(step: Step): boolean {
+    return /^npm run release-check -- .*--tag "\$GITHUB_REF_NAME"/.test(step.run ?? "");
+}
+
+function needsOf(job: Job): string[] {
+    return job.needs === undefined ? [] : [job.needs].flat();
+}
+
+/**
+ * What release.yml may hold. It runs on a pushed tag v* only (a branch, a pull request or a run by hand
+ * would publish code that no release tag names) and reads no secret. Every job that
+ * runs .ci/run first runs the release check on the tag; exactly one job publishes, after all of those,
+ * in the `npm` environment on a GitHub-hosted runner, the only job with an OIDC token (contents: read and
+ * id-token: write, nothing else), one at a time. In it: the pinned npm of .ci/npm, no install script
+ * (`npm ci --ignore-scripts`), the release check again (--for-publish, its dist-tag written to
+ * $GITHUB_OUTPUT), then {@link PUBLISH_SCRIPT} with DIST_TAG that check's output. A
+ * check that looks at the branch has the whole history (fetch-depth: 0).
+ */
+export function releaseProblems(workflow: Workflow): string[] {
+    const problems: string[] = [];
+    const on = workflow.on as { push?: { tags?: unknown; branches?: unknown } };
+    if (Object.keys(workflow.on).join() !== "push" || JSON.stringify(on.push) !== JSON.stringify({ tags: ["v*"] })) {
+        problems.push(`on: must be push of tags ["v*"] only (is ${JSON.stringify(workflow.on)})`);
+    }
+    const text = JSON.stringify(workflow);
+    for (const forbidden of ["secrets.", "NODE_AUTH_TOKEN", "NPM_TOKEN"]) {
+        if (text.includes(forbidden)) {
+            problems.push(`release.yml names ${forbidden}: trusted publishing needs no stored token`);
+        }
+    }
+    const jobs = Object.entries(workflow.jobs);
+    const publishers = jobs.filter(([, job]) => job.steps.some(publishesToNpm));
+    const testers = jobs.filter(([, job]) => job.steps.some((step) => step.run === ".ci/run")).map(([name]) => name);
+    if (testers.length === 0) {
+        problems.push("no job runs .ci/run, the checks CI runs");
+    }
+    if (publishers.length !== 1) {
+        problems.push(`exactly one job runs npm publish (${publishers.map(([name]) => name).join(", ") || "none"})`);
+    }
+    for (const [name, job] of jobs) {
+        const where = `release.yml job ${name}`;
+        const publishes = publishers.some(([publisher]) => publisher === name);
+        const steps = job.steps;
+        const index = (found: (step: Step) => boolean) => steps.findIndex(found);
+        if (steps.some((step) => /--on-branch/.test(step.run ?? ""))) {
+            const checkout = steps.find((step) => step.uses?.startsWith("actions/checkout@") === true);
+            if (checkout?.with?.["fetch-depth"] !== 0) {
+                problems.push(`${where}: --on-branch needs the branches' history (checkout with fetch-depth: 0)`);
+            }
+        }
+        if (testers.includes(name)) {
+            const check = index(checksTheTag);
+            if (check < 0 || check > index((step) => step.run === ".ci/run")) {
+                problems.push(`${where}: the release check on the tag comes before .ci/run`);
+            }
+        }
+        if (!publishes) {
+            if (job.permissions?.["id-token"] !== undefined || job.environment !== undefined) {
+                problems.push(`${where}: only the publish job gets an environment or an OIDC token`);
+            }
+            continue;
+        }
+        if (job.environment !== NPM_ENVIRONMENT) {
+            problems.push(`${where}: must run in environment ${NPM_ENVIRONMENT} (is ${job.environment})`);
+        }
+        if (JSON.stringify(job.permissions) !== JSON.stringify({ contents: "read", "id-token": "write" })) {
+            problems.push(`${where}: permissions must be contents: read and id-token: write only`);
+        }
+        if (!/^ubuntu-\d/.test(job["runs-on"] ?? "")) {
+            problems.push(`${where}: a GitHub-hosted runner (npm refuses provenance from self-hosted ones)`);
+        }
+        for (const tester of testers) {
+            if (!needsOf(job).includes(tester)) {
+                problems.push(`${where}: must need ${tester}, so that it publishes only what passed .ci/run`);
+            }
+        }
+        if (job.concurrency?.["cancel-in-progress"] !== false) {
+            problems.push(`${where}: one publish at a time, never cancelled halfway`);
+        }
+        for (const step of steps.filter((candidate) => /\bnpm ci\b/.test(candidate.run ?? ""))) {
+            if (!/--ignore-scripts/.test(step.run ?? "")) {
+                problems.push(
+                    `${where}: npm ci --ignore-scripts (a step holding the OIDC token runs no install script)`,
+                );
+            }
+        }
+        const pinnedNpm = index((step) =>
+            /npm ci --prefix \.ci\/npm\b[\s\S]*\.ci\/npm\/node_modules\/\.bin.*GITHUB_PATH/.test(step.run ?? ""),
+        );
+        const check = steps.find(checksTheTag);
+        const checkIndex = check === undefined ? -1 : steps.indexOf(check);
+        const publish = steps.find(publishesToNpm);
+        const publishIndex = publish === undefined ? -1 : steps.indexOf(publish);
+        if (pinnedNpm < 0 || pinnedNpm > checkIndex) {
+            problems.push(`${where}: installs .ci/npm's npm and puts it on GITHUB_PATH before the check`);
+        }
+        const checkRun = check?.run ?? "";
+        if (
+            check?.id === undefined ||
+            !/--for-publish/.test(checkRun) ||
+            !/--github-output "\$GITHUB_OUTPUT"/.test(checkRun) ||
+            !/--repository "\$GITHUB_SERVER_URL\/\$GITHUB_REPOSITORY"/.test(checkRun) ||
+            checkIndex > publishIndex
+        ) {
+            problems.push(
+                `${where}: before publishing, the release check with an id, --for-publish, --repository and --github-output`,
+            );
+        }
+        if (publish?.run?.trim() !== PUBLISH_SCRIPT) {
+            problems.push(
+                `${where}: the publish step runs ${JSON.stringify(PUBLISH_SCRIPT)} (is ${JSON.stringify(publish?.run)})`,
+            );
+        }
+        if (check?.id === undefined || publish?.env?.["DIST_TAG"] !== `\${{ steps.${check.id}.outputs.dist-tag }}`) {
+            problems.push(`${where}: DIST_TAG is the release check's dist-tag output (next for a pre-release)`);
         }
     }
     return problems;

@@ -1,22 +1,33 @@
 /**
- * Runs the pack's policies over a recorded program run the way the policy engine does (see
- * @pulumi/policy's server.js): `validateResource` gets each resource's inputs, `validateStack` every
- * resource's outputs with parent, dependencies and property dependencies as resource objects; both
+ * Runs policies over a recorded program (record.ts's `recordProgram`) the way the policy engine does
+ * (@pulumi/policy's server.js): `validateResource` gets each custom resource's inputs, `validateStack`
+ * every resource's outputs with parent, dependencies and property dependencies as resource objects; both
  * wrapped by `unknownCheckingProxy`, with values unknown during preview replaced by the engine's unknown
  * sentinel, so that reading one throws `UnknownValueError`. Such an error becomes the framework's
- * advisory "can't run policy ... during preview"; any other error fails the run.
+ * advisory "can't run policy ... during preview"; any other error fails the run. The configuration is the
+ * JSON that `pulumi preview --policy-pack-config` reads, reconciled as the CLI does: the defaults of each
+ * policy's configSchema, then `all`'s enforcement level, then each policy's own entry
+ * (https://www.pulumi.com/docs/using-pulumi/crossguard/configuration/). Part of the library's
+ * `callback-workflow/policy` entry; nothing here runs on import.
  */
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy/proxy";
 import type { EnforcementLevel, Policies, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import type { ProgramRun, Registration } from "../../local/pulumi-program";
+import { policies as packPolicies } from "./policies";
+import type { ProgramRun, Registration } from "./record";
 
 /** The sentinel the engine sends for a value unknown during preview (@pulumi/policy's unknownStringValue). */
 export const UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
+const LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
+
 export interface Finding {
+    /** The policy's name. */
     readonly policy: string;
+    /** Its enforcement level as the engine reports it (`remediate` reports as `mandatory`). */
     readonly level: EnforcementLevel;
+    /** What the policy reported (the CLI prints the policy's description before it). */
     readonly message: string;
+    /** The resource it is about; a stack policy may name none. */
     readonly urn: string | undefined;
 }
 
@@ -27,11 +38,45 @@ export interface PolicyRun {
     readonly undecided: readonly Finding[];
 }
 
-export interface PolicyRunOptions {
-    /** Each policy's configuration, by policy name; `enforcementLevel` overrides the default. */
-    readonly config?: Readonly<
-        Record<string, Readonly<Record<string, unknown>> & { enforcementLevel?: EnforcementLevel }>
-    >;
+/** One policy's entry of a policy pack configuration: its enforcement level, or its properties and level. */
+export type PolicyConfigEntry =
+    EnforcementLevel | (Readonly<Record<string, unknown>> & { readonly enforcementLevel?: EnforcementLevel });
+
+/**
+ * A policy pack's configuration, as `--policy-pack-config` reads it: policy name → entry, and `all` →
+ * the enforcement level of every policy (a policy's own entry wins).
+ */
+export type PolicyPackConfig = Readonly<Record<string, PolicyConfigEntry>>;
+
+export interface RunPoliciesOptions {
+    /** The policies to run (default: this package's policy pack, `policies`). */
+    readonly policies?: Policies;
+    /** The policy pack's configuration (policy/config.example.json is one). */
+    readonly config?: PolicyPackConfig;
+}
+
+/** The enforcement level and properties an entry gives; throws on a level the engine does not know. */
+function entryOf(name: string, entry: PolicyConfigEntry | undefined): { level?: EnforcementLevel; props: object } {
+    if (entry === undefined) {
+        return { props: {} };
+    }
+    const { enforcementLevel: level, ...props } = typeof entry === "string" ? { enforcementLevel: entry } : entry;
+    if (level !== undefined && !LEVELS.includes(level)) {
+        throw new TypeError(
+            `Policy pack config for ${name}: enforcementLevel must be one of ${LEVELS.join(", ")} (got ${JSON.stringify(level)}).`,
+        );
+    }
+    return level === undefined ? { props } : { level, props };
+}
+
+/** The configSchema's defaults of a policy (what the CLI fills in before the given values). */
+function schemaDefaults(policy: Policies[number]): Record<string, unknown> {
+    const properties = policy.configSchema?.properties ?? {};
+    return Object.fromEntries(
+        Object.entries(properties).flatMap(([key, schema]) =>
+            typeof schema === "object" && "default" in schema ? [[key, schema.default]] : [],
+        ),
+    );
 }
 
 /** Replaces values unknown during preview (mock `Unknown`s) with the engine's sentinel, recursively. */
@@ -60,16 +105,33 @@ function stackProps(registration: Registration, preview: boolean): Record<string
     return { ...computed, ...(withSentinels(registration.inputs) as Record<string, unknown>) };
 }
 
+/**
+ * Whether `type` is the type of `resourceClass` (server.js's isTypeOf): its `__pulumiType`, as SDK-generated
+ * resource classes have, or its `isInstance`. What `validateResourceOfType` and
+ * `validateStackResourcesOfType` filter by.
+ */
+function isTypeOf(type: string, resourceClass: unknown): boolean {
+    const candidate = resourceClass as { __pulumiType?: unknown; isInstance?: (value: unknown) => unknown } | undefined;
+    const pulumiType = candidate?.__pulumiType;
+    if (typeof pulumiType === "string" && pulumiType.length > 0) {
+        return type === pulumiType;
+    }
+    return typeof candidate?.isInstance === "function" && candidate.isInstance({ __pulumiType: type }) === true;
+}
+
 function isStackPolicy(policy: Policies[number]): policy is StackValidationPolicy {
     return "validateStack" in policy && policy.validateStack !== undefined;
 }
 
-export async function runPolicies(
-    run: ProgramRun,
-    policies: Policies,
-    options: PolicyRunOptions & { readonly preview?: boolean } = {},
-): Promise<PolicyRun> {
-    const preview = options.preview ?? false;
+/**
+ * Runs `options.policies` (default: this pack's) over `run`, deployed or in preview as it was recorded,
+ * and returns what they report. Throws what a policy throws, but for values unknown in preview.
+ */
+export async function runPolicies(run: ProgramRun, options: RunPoliciesOptions = {}): Promise<PolicyRun> {
+    const preview = run.preview;
+    const policies = options.policies ?? packPolicies;
+    const config = options.config ?? {};
+    const all = entryOf("all", config["all"]).level;
     const violations: Finding[] = [];
     const undecided: Finding[] = [];
     const custom = run.resources.filter((r) => r.custom);
@@ -77,9 +139,10 @@ export async function runPolicies(
     // Stack view: resource objects linked by URN, as server.js builds them.
     const byUrn = new Map<string, PolicyResource>();
     const stackResources: PolicyResource[] = run.resources.map((r) => {
+        const props = unknownCheckingProxy(stackProps(r, preview));
         const resource: PolicyResource = {
             type: r.type,
-            props: unknownCheckingProxy(stackProps(r, preview)),
+            props,
             urn: r.urn,
             name: r.name,
             opts: {
@@ -91,8 +154,8 @@ export async function runPolicies(
             },
             dependencies: [],
             propertyDependencies: {},
-            isType: () => false,
-            asType: () => undefined,
+            isType: (resourceClass) => isTypeOf(r.type, resourceClass),
+            asType: (resourceClass) => (isTypeOf(r.type, resourceClass) ? props : undefined) as never,
         };
         byUrn.set(r.urn, resource);
         return resource;
@@ -113,16 +176,17 @@ export async function runPolicies(
     });
 
     for (const policy of policies) {
-        const config = options.config?.[policy.name] ?? {};
-        const level = config.enforcementLevel ?? policy.enforcementLevel ?? "advisory";
+        const given = entryOf(policy.name, config[policy.name]);
+        const level = given.level ?? all ?? policy.enforcementLevel ?? "advisory";
         if (level === "disabled") {
             continue;
         }
+        const properties = { ...schemaDefaults(policy), ...given.props };
         const reported = level === "remediate" ? "mandatory" : level;
         const report = (urn: string | undefined) => (message: string, violationUrn?: string) => {
             violations.push({ policy: policy.name, level: reported, message, urn: violationUrn ?? urn });
         };
-        const getConfig = <T extends object>(): T => config as T;
+        const getConfig = <T extends object>(): T => ({ ...properties }) as T;
         const notApplicable = (reason?: string): never => {
             throw new NotApplicable(reason);
         };
@@ -141,7 +205,7 @@ export async function runPolicies(
         if (isStackPolicy(policy)) {
             await attempt(undefined, () =>
                 policy.validateStack(
-                    { resources: stackResources, getConfig, notApplicable } as never,
+                    { resources: stackResources, getConfig, notApplicable, stackTags: new Map() },
                     report(undefined),
                 ),
             );
@@ -163,8 +227,10 @@ export async function runPolicies(
                             opts: stackResources[0]?.opts,
                             getConfig,
                             notApplicable,
-                            isType: () => false,
-                            asType: () => undefined,
+                            stackTags: new Map(),
+                            isType: (resourceClass: unknown) => isTypeOf(registration.type, resourceClass),
+                            asType: (resourceClass: unknown) =>
+                                isTypeOf(registration.type, resourceClass) ? props : undefined,
                         } as never,
                         report(registration.urn),
                     ),

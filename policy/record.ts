@@ -1,0 +1,344 @@
+/**
+ * Records a Pulumi program the way the engine sees it, without the Pulumi CLI or a cloud: the program
+ * runs under Pulumi's mocked runtime (`pulumi.runtime.setMocks`,
+ * https://www.pulumi.com/docs/iac/concepts/testing/unit/) and every resource registration is kept with its
+ * type, name, URN, inputs, parent, dependencies, property dependencies and aliases (the latter four come
+ * from the mock monitor's `registerResource` request, which `MockResourceArgs` does not carry).
+ *
+ * Outputs of new resources are made realistic (ARNs, queue URLs, autonamed names) so that documents
+ * rendered from them can be checked; in preview they stay unknown, as in `pulumi preview`. The result is
+ * what `runPolicies` (runner.ts) judges. Part of the library's `callback-workflow/policy` entry;
+ * nothing here runs on import.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** The account and region the mocks answer with (getCallerIdentity, getRegion) and put in ARNs. */
+export const ACCOUNT_ID = "123456789012";
+export const REGION = "eu-west-1";
+
+export interface Registration {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    readonly custom: boolean;
+    readonly inputs: Record<string, unknown>;
+    /** The mocked outputs (empty in preview). */
+    readonly outputs: Record<string, unknown>;
+    readonly parent: string | undefined;
+    readonly dependencies: readonly string[];
+    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+    /**
+     * The URNs this resource answers to besides its own, as the engine resolves them: its `aliases`, and
+     * for each alias of its parent the URN it had under that parent (a name starting with the parent's
+     * name follows the parent's old name). A live resource at one of these URNs is kept, not replaced.
+     */
+    readonly aliases: readonly string[];
+}
+
+export interface ProgramRun {
+    readonly resources: readonly Registration[];
+    /** What the program returned (a module's exports), Outputs resolved (unknowns in preview are `undefined`). */
+    readonly exports: Record<string, unknown>;
+    /** Function invocations made (data sources), by token. */
+    readonly invokes: readonly string[];
+    /** Whether it ran as `pulumi preview` does: computed outputs unknown. */
+    readonly preview: boolean;
+    readonly stack: string;
+    readonly project: string;
+}
+
+export interface RecordOptions {
+    /** The stack's name (default `test`). */
+    readonly stack?: string;
+    /** The project's name (default `project`). */
+    readonly project?: string;
+    /**
+     * Stack configuration by `namespace:key`, as `pulumi config` holds it: strings as they are, other
+     * values JSON-encoded (the object config type). Read by the program through `new pulumi.Config()`.
+     */
+    readonly config?: Readonly<Record<string, unknown>>;
+    /** Run as `pulumi preview` does: computed outputs unknown (default false: as after `pulumi up`). */
+    readonly preview?: boolean;
+    /**
+     * Answers to function invocations (data sources) by token, besides the three the mocks know
+     * (aws:index/getPartition, getRegion, getCallerIdentity). An invocation with no answer fails the run.
+     */
+    readonly calls?: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+const SERVICE_OF: Record<string, string> = {
+    "aws:sqs/queue:Queue": "sqs",
+    "aws:sns/topic:Topic": "sns",
+    "aws:iam/role:Role": "iam",
+    "aws:lambda/function:Function": "lambda",
+    "aws:sfn/stateMachine:StateMachine": "states",
+    "aws:cloudwatch/logGroup:LogGroup": "logs",
+    "aws:kms/key:Key": "kms",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "cloudwatch",
+    "aws:sns/topicSubscription:TopicSubscription": "sns",
+    "aws:lambda/eventSourceMapping:EventSourceMapping": "lambda",
+};
+
+/** Computed outputs a real deployment would return, derived from the inputs like AWS derives them. */
+function mockOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    const physical =
+        typeof inputs["name"] === "string"
+            ? inputs["name"]
+            : typeof inputs["namePrefix"] === "string"
+              ? `${inputs["namePrefix"]}0a1b2c3`
+              : `${name}-0a1b2c3`;
+    const service = SERVICE_OF[type];
+    const outputs: Record<string, unknown> = { ...inputs, name: physical };
+    switch (type) {
+        case "aws:sqs/queue:Queue":
+            outputs["arn"] = `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${physical}`;
+            outputs["url"] = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${physical}`;
+            break;
+        case "aws:sns/topic:Topic":
+            outputs["arn"] = `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${physical}`;
+            break;
+        case "aws:iam/role:Role":
+            outputs["arn"] = `arn:aws:iam::${ACCOUNT_ID}:role/${physical}`;
+            break;
+        case "aws:iam/policy:Policy":
+            outputs["arn"] = `arn:aws:iam::${ACCOUNT_ID}:policy/${physical}`;
+            break;
+        case "aws:lambda/function:Function":
+            outputs["arn"] = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${physical}`;
+            break;
+        case "aws:sfn/stateMachine:StateMachine":
+            outputs["arn"] = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:${physical}`;
+            break;
+        case "aws:cloudwatch/logGroup:LogGroup":
+            outputs["arn"] = `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${physical}`;
+            break;
+        case "aws:kms/key:Key":
+            outputs["arn"] = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/0a1b2c3d-${name}`;
+            break;
+        default:
+            if (service !== undefined) {
+                outputs["arn"] = `arn:aws:${service}:${REGION}:${ACCOUNT_ID}:${physical}`;
+            }
+    }
+    return outputs;
+}
+
+const INVOKES: Record<string, Record<string, unknown>> = {
+    "aws:index/getPartition:getPartition": {
+        id: "aws",
+        partition: "aws",
+        dnsSuffix: "amazonaws.com",
+        reverseDnsPrefix: "com.amazonaws",
+    },
+    "aws:index/getRegion:getRegion": {
+        id: REGION,
+        region: REGION,
+        name: REGION,
+        endpoint: `ec2.${REGION}.amazonaws.com`,
+        description: "Europe (Ireland)",
+    },
+    "aws:index/getCallerIdentity:getCallerIdentity": {
+        id: ACCOUNT_ID,
+        accountId: ACCOUNT_ID,
+        arn: `arn:aws:iam::${ACCOUNT_ID}:user/test`,
+        userId: "AIDATEST",
+    },
+};
+
+interface AliasSpec {
+    getName(): string;
+    getType(): string;
+    getStack(): string;
+    getProject(): string;
+    getParenturn(): string;
+    getNoparent(): boolean;
+}
+
+interface MonitorRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getAliasesList(): { getUrn(): string; hasSpec(): boolean; getSpec(): AliasSpec }[];
+    getDependenciesList(): string[];
+    getPropertydependenciesMap(): {
+        forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
+    };
+}
+
+/** The recording in progress: the mocked runtime is one per process, so recordings run one after another. */
+let recording: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `program` (a function that creates resources, such as `() => { new MyStack("app") }`; what it
+ * returns, or resolves to, becomes the run's exports) under Pulumi's mocked runtime and returns every
+ * registration once all have been made. The mocked runtime is the process's: a program that runs under
+ * mocks of its own should not run beside this, and calls made at once run one after another.
+ */
+export function recordProgram(program: () => unknown, options: RecordOptions = {}): Promise<ProgramRun> {
+    const run = recording.then(() => record(program, options));
+    recording = run.catch(() => undefined);
+    return run;
+}
+
+async function record(program: () => unknown, options: RecordOptions): Promise<ProgramRun> {
+    const stack = options.stack ?? "test";
+    const project = options.project ?? "project";
+    const preview = options.preview ?? false;
+    const resources: Registration[] = [];
+    const invokes: string[] = [];
+    const byName = new Map<string, Partial<Registration>>();
+    const aliasesByUrn = new Map<string, readonly string[]>();
+    const answers = { ...INVOKES, ...options.calls };
+    // The mock monitor's URNs keep only the parent's own type; the engine's carry the parent's whole type
+    // chain (a resource in a component in a component). Parents are named by the mock's URN in requests.
+    const engineUrns = new Map<string, string>();
+    const engineUrn = (mockUrn: string | undefined): string | undefined =>
+        mockUrn === undefined ? undefined : (engineUrns.get(mockUrn) ?? mockUrn);
+
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                const outputs = preview
+                    ? {}
+                    : mockOutputs(args.type, args.name, args.inputs as Record<string, unknown>);
+                const entry = byName.get(`${args.type}::${args.name}`) ?? {};
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    urn: entry.urn ?? "",
+                    custom: args.custom ?? true,
+                    inputs: args.inputs as Record<string, unknown>,
+                    outputs,
+                    parent: entry.parent,
+                    dependencies: entry.dependencies ?? [],
+                    propertyDependencies: entry.propertyDependencies ?? {},
+                    aliases: entry.aliases ?? [],
+                });
+                return { id: preview ? undefined : `${args.name}-id`, state: outputs };
+            },
+            call: (args) => {
+                invokes.push(args.token);
+                const result = answers[args.token];
+                if (result === undefined) {
+                    const message = `The program invoked ${args.token}, which these mocks do not answer: give its result in recordProgram's calls option.`;
+                    // The SDK rethrows a failed invoke as `new Error(error.details)`, as it would a gRPC error.
+                    throw Object.assign(new Error(message), { details: message });
+                }
+                return result;
+            },
+        },
+        project,
+        stack,
+        preview,
+    );
+    pulumi.runtime.setAllConfig(
+        Object.fromEntries(
+            Object.entries(options.config ?? {}).map(([key, value]) => [
+                key,
+                typeof value === "string" ? value : JSON.stringify(value),
+            ]),
+        ),
+    );
+
+    // The mock monitor sees parent and dependencies; MockResourceArgs does not. Record them first.
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(request: MonitorRequest, callback: unknown): void;
+        newUrn(parent: string, type: string, name: string): string;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request, callback) => {
+        const parent = engineUrn(request.getParent() || undefined);
+        const propertyDependencies: Record<string, string[]> = {};
+        request.getPropertydependenciesMap().forEach((value, key) => {
+            propertyDependencies[key] = value.getUrnsList().map((u) => engineUrn(u) ?? u);
+        });
+        const urn = urnOf(request.getName(), request.getType(), parent, stack, project);
+        engineUrns.set(monitor.newUrn(request.getParent(), request.getType(), request.getName()), urn);
+        const aliases = resolveAliases(
+            request,
+            { stack, project },
+            (parentUrn) => aliasesByUrn.get(parentUrn),
+            (mockUrn) => engineUrn(mockUrn),
+        );
+        aliasesByUrn.set(urn, aliases);
+        byName.set(`${request.getType()}::${request.getName()}`, {
+            urn,
+            parent,
+            dependencies: request.getDependenciesList().map((u) => engineUrn(u) ?? u),
+            propertyDependencies,
+            aliases,
+        });
+        register(request, callback);
+    };
+
+    const result = await program();
+    const programExports = typeof result === "object" && result !== null ? (result as Record<string, unknown>) : {};
+    const resolved: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(programExports)) {
+        resolved[key] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
+    }
+    await waitForRegistrations();
+    return { resources, exports: resolved, invokes, preview, stack, project };
+}
+
+/** A URN as the engine builds it: the parent's type chain, then this resource's type and name. */
+function urnOf(name: string, type: string, parentUrn: string | undefined, stack: string, project: string): string {
+    const parentTypes = parentUrn === undefined ? "" : `${parentUrn.split("::")[2] ?? ""}$`;
+    return `urn:pulumi:${stack}::${project}::${parentTypes}${type}::${name}`;
+}
+
+/**
+ * The alias URNs of a registration, resolved the way the engine resolves alias specs: each spec's
+ * unset fields default to the resource's own name, type, parent, stack and project; and every alias of
+ * the parent yields one more, the resource under the parent's old URN, its name's parent-name prefix
+ * replaced by the parent's old name (Pulumi's convention for children named `<parent>-<suffix>`). A
+ * child renamed in the same change as its parent (the engine's combined aliases) is not resolved: it
+ * shows as removed, the safe side for a check of what an update would delete.
+ */
+function resolveAliases(
+    request: MonitorRequest,
+    defaults: { stack: string; project: string },
+    aliasesOf: (parentUrn: string) => readonly string[] | undefined,
+    toEngineUrn: (mockUrn: string | undefined) => string | undefined,
+): string[] {
+    const name = request.getName();
+    const type = request.getType();
+    const parent = toEngineUrn(request.getParent() || undefined);
+    const own = request.getAliasesList().map((alias) => {
+        if (!alias.hasSpec()) {
+            return alias.getUrn();
+        }
+        const spec = alias.getSpec();
+        return urnOf(
+            spec.getName() || name,
+            spec.getType() || type,
+            spec.getNoparent() ? undefined : (toEngineUrn(spec.getParenturn() || undefined) ?? parent),
+            spec.getStack() || defaults.stack,
+            spec.getProject() || defaults.project,
+        );
+    });
+    if (parent === undefined) {
+        return own;
+    }
+    const parentName = parent.slice(parent.lastIndexOf("::") + 2);
+    const inherited = (aliasesOf(parent) ?? []).map((parentAlias) => {
+        const oldParentName = parentAlias.slice(parentAlias.lastIndexOf("::") + 2);
+        const oldName = name.startsWith(parentName) ? oldParentName + name.slice(parentName.length) : name;
+        return urnOf(oldName, type, parentAlias, defaults.stack, defaults.project);
+    });
+    return [...new Set([...own, ...inherited])];
+}
+
+/** Resolves an Output under mocks: its value, or `undefined` when it is unknown (preview). */
+export async function promiseOf<T>(output: pulumi.Output<T>): Promise<T | undefined> {
+    // `isKnown` and `promise()` are the Output's own (internal) resolution; `apply` never calls back on unknowns.
+    const internal = output as unknown as { isKnown: Promise<boolean>; promise(): Promise<T> };
+    return (await internal.isKnown) ? internal.promise() : undefined;
+}
+
+/** Waits until the runtime has no registration or invoke in flight. */
+async function waitForRegistrations(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- internal of @pulumi/pulumi, not in its typed API
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+    await settings.waitForRPCs();
+}
