@@ -12,11 +12,14 @@
  * - records a component of its own with `recordProgram` and judges it with `runPolicies` from
  *   `callback-workflow/policy`, deployed and in preview, with a config: the expected verdicts, and no
  *   Pulumi runtime started by the import;
- * - bundles a worker of its own with esbuild from the installed worker SDK.
+ * - bundles a worker of its own with esbuild from the installed worker SDK;
+ * - installs the tarball into a copy of examples/orders (its own package.json and Pulumi.yaml),
+ *   type-checks it with its own tsconfig (`skipLibCheck: false`) and runs its program under the mocked
+ *   runtime: two channels, each with its own worker bundled from the project's directory, one workflow.
  * Exits 0 when all holds; prints what failed and exits 1 otherwise. Keeps the folder with `--keep`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -333,6 +336,8 @@ main().catch((error: unknown) => {
     });
     const bytes = result.outputFiles.reduce((n, f) => n + f.contents.length, 0);
     step(`worker bundle: ${(bytes / 1024).toFixed(0)} kB`);
+
+    await exampleProject(tarball);
     console.log("test:package: the packed tarball works in a consumer project");
 } catch (error) {
     failed = true;
@@ -345,3 +350,91 @@ main().catch((error: unknown) => {
     }
 }
 process.exit(failed ? 1 : 0);
+
+/**
+ * examples/orders as its reader gets it: the project copied, the package installed from the tarball
+ * (the peers from its own package.json), type-checked with its own tsconfig, and its program run from
+ * the project's directory under Pulumi's mocked runtime.
+ */
+async function exampleProject(tarball) {
+    const project = path.join(dir, "orders");
+    step("examples/orders: copying the project and installing the tarball into it…");
+    cpSync(path.join(ROOT, "examples", "orders"), project, {
+        recursive: true,
+        filter: (src) => !/[\\/](node_modules|bin)([\\/]|$)/.test(path.relative(ROOT, src)),
+    });
+    const manifest = JSON.parse(readFileSync(path.join(project, "package.json"), "utf8"));
+    manifest.dependencies[pkg.name] = `file:${tarball}`;
+    writeFileSync(path.join(project, "package.json"), JSON.stringify(manifest, null, 2));
+    npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], project);
+    step("examples/orders: type-checking with its own tsconfig (skipLibCheck: false)…");
+    execFileSync(process.execPath, [path.join(project, "node_modules/typescript/bin/tsc"), "-p", project], {
+        cwd: project,
+        stdio: "inherit",
+    });
+    writeFileSync(
+        path.join(project, "run-mocked.js"),
+        `const pulumi = require("@pulumi/pulumi");
+const registered = [];
+pulumi.runtime.setMocks(
+    {
+        newResource: (args) => {
+            registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+            return { id: \`\${args.name}-id\`, state: { ...args.inputs, name: \`\${args.name}-0a1b2c3\`, arn: \`arn:aws:mock:::\${args.name}\` } };
+        },
+        call: (args) =>
+            args.token === "aws:index/getCallerIdentity:getCallerIdentity"
+                ? { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/mock", userId: "mock" }
+                : args.token === "aws:index/getRegion:getRegion"
+                  ? { name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" }
+                  : args.token === "aws:index/getPartition:getPartition"
+                    ? { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }
+                    : args.inputs,
+    },
+    "orders",
+    "dev",
+    false,
+);
+const program = require("./bin/index.js");
+program.stateMachineArn.apply(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const machine = registered.find((r) => r.type === "aws:sfn/stateMachine:StateMachine");
+    console.log(
+        JSON.stringify({
+            components: registered.filter((r) => r.type.startsWith("callback:")).map((r) => \`\${r.type} \${r.name}\`),
+            workers: registered.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.name),
+            grants: registered.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.endsWith("-answer")).map((r) => r.name),
+            definition: machine ? JSON.parse(machine.inputs.definition) : null,
+        }),
+    );
+});
+`,
+    );
+    step("examples/orders: running its program from its directory under the mocked runtime…");
+    const out = JSON.parse(
+        execFileSync(process.execPath, ["run-mocked.js"], { cwd: project, encoding: "utf8", timeout: 120_000 }),
+    );
+    const want = {
+        components: [
+            "callback:index:CallbackChannel credit",
+            "callback:index:CallbackChannel stock",
+            "callback:index:Workflow orders",
+        ],
+        workers: ["credit-worker", "stock-worker"],
+        grants: ["orders-credit-answer", "orders-stock-answer"],
+    };
+    for (const [key, value] of Object.entries(want)) {
+        if (JSON.stringify([...out[key]].sort()) !== JSON.stringify(value)) {
+            throw new Error(
+                `examples/orders registered ${key} ${JSON.stringify(out[key])}, expected ${JSON.stringify(value)}`,
+            );
+        }
+    }
+    const states = Object.keys(out.definition?.States ?? {});
+    if (!states.includes("Check credit and reserve stock") || !states.includes("Pick each item")) {
+        throw new Error(`examples/orders rendered a definition without its Parallel and Map: ${states.join(", ")}`);
+    }
+    step(
+        `examples/orders: ${out.components.length} components, workers ${out.workers.join(", ")}, ${states.length} states`,
+    );
+}
