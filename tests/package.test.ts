@@ -66,6 +66,22 @@ describe("the library package", () => {
         }
     });
 
+    it("maps each export's name to its sources for the examples' type-check (tsconfig paths), as the build maps them", () => {
+        const tsconfig = JSON.parse(
+            readFileSync(path.join(REPO_ROOT, "tsconfig.json"), "utf8").replace(/^\s*\/\/.*$/gm, ""),
+        ) as { compilerOptions: { paths: Record<string, string[]> } };
+        const exports = pkg.exports as Record<string, string | { types: string }>;
+        const wanted = Object.fromEntries(
+            Object.entries(exports)
+                .filter(([, target]) => typeof target !== "string")
+                .map(([subpath, target]) => [
+                    `${pkg.name}${subpath.slice(1)}`,
+                    [(target as { types: string }).types.replace("./build/", "./").replace(/\.d\.ts$/, ".ts")],
+                ]),
+        );
+        assert.deepEqual(tsconfig.compilerOptions.paths, wanted);
+    });
+
     it("registers no resource when each entry is imported, and each exports its contract", async () => {
         // A fresh process (this one has loaded the modules already), the package resolving itself by name.
         const code = `
