@@ -30,7 +30,7 @@ interface Ran {
 /** Runs a command to its end, whatever its exit code. */
 function run(file: string, args: readonly string[]): Promise<Ran> {
     return new Promise((resolve) => {
-        execFile(file, [...args], { cwd: REPO_ROOT, timeout: 20_000 }, (error, stdout, stderr) => {
+        execFile(file, [...args], { cwd: REPO_ROOT, timeout: 50_000 }, (error, stdout, stderr) => {
             const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
             resolve({ code, stdout, stderr });
         });
@@ -70,7 +70,8 @@ const OUTPUTS = ["dist/callback-handler/index.mjs", "policy/bin/index.js", "buil
 const commandOf = (script: string): string[] => (script.endsWith("pulumi.js") ? ["preview"] : []);
 
 describe("commands: --help", function () {
-    this.timeout(20_000);
+    // Eight npm and node processes start at once: on a loaded 2-core machine that takes its time.
+    this.timeout(60_000);
     // Every command runs at once, in before(); each test reads its own result.
     let written: (number | undefined)[];
     let viaNpm: Promise<Ran[]>;
