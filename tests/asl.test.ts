@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
 import aslValidator from "asl-validator";
 import {
     AslValidationError,
+    definitionProblems,
     integration,
     integrationArn,
     isCallbackTask,
@@ -530,7 +532,7 @@ describe("ASL of every state type, nested", () => {
         ["mixed", mixedMachine],
     ] as const) {
         it(`must render ${language} definitions valid for asl-validator and for its own rules`, () => {
-            assert.deepEqual(problemsOf(machine()), []);
+            assert.deepEqual(definitionProblems(machine()), []);
             const result = independentlyValid(toAsl(machine(), "aws"));
             assert.deepEqual(result.errors, []);
             assert.equal(result.isValid, true);
@@ -1071,6 +1073,8 @@ describe("ASL validation of any input shape", () => {
     ];
 
     it("must throw only AslValidationError for malformed definitions", () => {
+        const cyclic = { StartAt: "A", States: { A: { Type: "Parallel", Branches: [] as unknown[], End: true } } };
+        cyclic.States.A.Branches.push(cyclic);
         const shapes: unknown[] = [
             ...garbage,
             { StartAt: 5, States: null },
@@ -1141,6 +1145,7 @@ describe("ASL validation of any input shape", () => {
             },
             { StartAt: "A", QueryLanguage: 5, States: { A: { Type: "Fail", QueryLanguage: [], ErrorPath: 5 } } },
             { StartAt: "A", States: { A: { Type: "Succeed", [Symbol.for("x")]: null, InputPath: 5 } } },
+            cyclic,
         ];
         shapes.forEach((shape, index) => onlyAslErrors(shape, `shape ${index}`));
     });
@@ -1162,6 +1167,7 @@ describe("ASL validation of any input shape", () => {
                   })
                 : [];
         const outcomes = { valid: 0, invalid: 0 };
+        const followingOurRules: unknown[] = [];
         for (const machine of [jsonPathMachine, jsonataMachine, mixedMachine]) {
             const paths = pathsOf(machine());
             for (let round = 0; round < 120; round++) {
@@ -1177,10 +1183,68 @@ describe("ASL validation of any input shape", () => {
                 } else {
                     parent[last] = garbage[Math.floor(random() * garbage.length)];
                 }
-                outcomes[onlyAslErrors(copy, `${machine.name} with ${path.join(".")} changed`)]++;
+                // The project's own rules on every copy; asl-validator too (slow) on a few that pass them.
+                const problems = definitionProblems(copy as unknown as StateMachineDefinition);
+                assert.ok(problems.every((p) => typeof p === "string"));
+                outcomes[problems.length === 0 ? "valid" : "invalid"]++;
+                if (problems.length === 0 && followingOurRules.length < 2) {
+                    followingOurRules.push(copy);
+                }
             }
         }
+        followingOurRules.forEach((copy, index) => onlyAslErrors(copy, `copy ${index} that follows our rules`));
         // Most changes break the definition; both outcomes occur, so the changes reach the validator.
         assert.ok(outcomes.invalid > outcomes.valid && outcomes.valid > 0, JSON.stringify(outcomes));
+    });
+});
+
+describe("asl-validator as a second opinion", () => {
+    it("must report asl-validator's errors, prefixed, on what the project's own rules do not check", () => {
+        const badArn = withState(jsonPathMachine(), ["Ship each", "ItemProcessor", "Ship"], (state) => ({
+            ...state,
+            Resource: "sns-publish",
+        }));
+        assert.deepEqual(definitionProblems(badArn), []);
+        assert.deepEqual(problemsOf(badArn), [
+            "asl-validator: SCHEMA_VALIDATION_FAILED: /States/Ship each/ItemProcessor/States/Ship/Resource is invalid. must match exactly one schema in oneOf",
+        ]);
+        const sameNames = withState(jsonPathMachine(), ["Reserve", "branch 1"], () => ({
+            StartAt: "Pause",
+            States: { Pause: { Type: "Pass", End: true } },
+        }));
+        assert.deepEqual(problemsOf(sameNames), [
+            "asl-validator: DUPLICATE_STATE_NAMES: A state with this name already exists: Pause",
+        ]);
+    });
+
+    it("must not run asl-validator on a definition its own rules refuse", () => {
+        const definition = withStates([{ name: "A", state: { Type: "Pass", Next: "Nowhere" } }]);
+        assert.deepEqual(problemsOf(definition), ['State "A" goes to "Nowhere", which is not a state.']);
+    });
+
+    it("must check definitions holding Outputs and promises, with placeholders in their stead", () => {
+        const definition = withState(jsonataMachine(), ["Reserve", "branch 1", "Hold stock"], (state) => ({
+            ...state,
+            Arguments: {
+                QueueUrl: pulumi.output(QUEUE_URL),
+                MessageBody: {
+                    token: "{% $states.context.Task.Token %}",
+                    tags: [pulumi.output("a"), Promise.resolve("b")],
+                },
+            },
+        }));
+        const lambda = withState(definition, ["Ship each", "ItemProcessor", "Ship"], (state) => ({
+            ...state,
+            Resource: pulumi.output("arn:aws:lambda:eu-west-1:123456789012:function:ship"),
+        }));
+        assert.deepEqual(problemsOf(lambda), []);
+        const broken = withState(lambda, ["Pause"], (state) => ({
+            ...state,
+            Seconds: undefined,
+            Timestamp: undefined,
+        }));
+        assert.deepEqual(problemsOf(broken), [
+            'State "Pause" must have exactly one of Seconds, Timestamp, SecondsPath and TimestampPath (got none).',
+        ]);
     });
 });
