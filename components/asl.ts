@@ -1202,14 +1202,13 @@ function scopeProblems(scope: Scope, check: Check): string[] {
     if (startsOk) {
         const byName = new Map(named);
         const reached = new Set<string>();
-        const pending: unknown[] = [startAt];
+        const pending: string[] = [startAt];
         for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-            const state = typeof next === "string" ? byName.get(next) : undefined;
-            if (typeof next === "string" && isFields(state) && !reached.has(next)) {
+            const state = byName.get(next);
+            if (!reached.has(next) && byName.has(next)) {
                 reached.add(next);
-                pending.push(...targetsOf(state));
-            } else if (typeof next === "string" && byName.has(next)) {
-                reached.add(next);
+                // Targets that are not names were reported above; they lead nowhere.
+                pending.push(...(isFields(state) ? targetsOf(state) : []).filter((t) => typeof t === "string"));
             }
         }
         for (const name of names) {

@@ -720,6 +720,11 @@ describe("ASL validation at every depth", () => {
             ],
         ],
         [
+            "a Catch rule without Next (and nothing else unreachable for it)",
+            withState(jsonPathMachine(), ["Reserve"], set({ Catch: [{ ErrorEquals: ["States.ALL"] }] })),
+            ['State "Reserve" goes to nothing, which is not a state name.'],
+        ],
+        [
             "a branch whose StartAt is not one of its states",
             withState(jsonPathMachine(), ["Reserve", "branch 1"], set({ StartAt: "Pause" })),
             ['State "Reserve" > branch 1: StartAt names "Pause", which is not a state.'],
@@ -1075,6 +1080,9 @@ describe("ASL validation of any input shape", () => {
     it("must throw only AslValidationError for malformed definitions", () => {
         const cyclic = { StartAt: "A", States: { A: { Type: "Parallel", Branches: [] as unknown[], End: true } } };
         cyclic.States.A.Branches.push(cyclic);
+        const parameters: Record<string, unknown> = { "a.$": "$" };
+        parameters["self"] = parameters;
+        const cyclicPayload = { StartAt: "A", States: { A: { Type: "Pass", Parameters: parameters, End: true } } };
         const shapes: unknown[] = [
             ...garbage,
             { StartAt: 5, States: null },
@@ -1146,8 +1154,15 @@ describe("ASL validation of any input shape", () => {
             { StartAt: "A", QueryLanguage: 5, States: { A: { Type: "Fail", QueryLanguage: [], ErrorPath: 5 } } },
             { StartAt: "A", States: { A: { Type: "Succeed", [Symbol.for("x")]: null, InputPath: 5 } } },
             cyclic,
+            cyclicPayload,
         ];
         shapes.forEach((shape, index) => onlyAslErrors(shape, `shape ${index}`));
+        assert.deepEqual(problemsOf(cyclic as never), [
+            'State "A" > branch 1 is the very object it is nested in: a definition cannot contain itself.',
+        ]);
+        assert.deepEqual(problemsOf(cyclicPayload as never), [
+            "The definition could not be checked: RangeError: Maximum call stack size exceeded.",
+        ]);
     });
 
     it("must throw only AslValidationError for valid definitions with any part replaced or removed", () => {
