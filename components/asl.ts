@@ -12,8 +12,15 @@
  *   https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html
  * - JSONata states (`Arguments`, `Output`, `{% %}` expressions, no `.$` keys):
  *   https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html
- * - each state type: https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html, state-choice.html,
- *   state-wait.html, state-parallel.html, state-map.html and state-map-distributed.html beside it.
+ * - each state type: https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/state-map.html,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
+ * - callbacks and the patterns each workflow type supports:
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/integrate-optimized.html
  */
 import * as pulumi from "@pulumi/pulumi";
 import aslValidator from "asl-validator";
@@ -924,6 +931,7 @@ function languageProblems(state: Fields, where: string, language: QueryLanguage,
                 problems.push(`${where} is JSONata but Catch[${index}] sets ResultPath, a JSONPath field: use Output.`);
             }
         });
+        // JSONata Choice rules test a Condition: https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
         choices.forEach((rule, index) => {
             if (!isFields(rule)) {
                 return;
