@@ -12,10 +12,18 @@
  *   https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html
  * - JSONata states (`Arguments`, `Output`, `{% %}` expressions, no `.$` keys):
  *   https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html
- * - each state type: https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html, state-choice.html,
- *   state-wait.html, state-parallel.html, state-map.html and state-map-distributed.html beside it.
+ * - each state type: https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/state-map.html,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
+ * - callbacks and the patterns each workflow type supports:
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/integrate-optimized.html
  */
 import * as pulumi from "@pulumi/pulumi";
+import aslValidator from "asl-validator";
 import jsonata from "jsonata";
 import type { PolicyStatement } from "./iam";
 
@@ -501,6 +509,10 @@ interface Scope {
     readonly expressMap: string | undefined;
     /** The branch's or processor's own `QueryLanguage` field, unchecked. */
     readonly declaredLanguage?: unknown;
+    /** The object holding StartAt and States (the definition at the top). */
+    readonly body: unknown;
+    /** The bodies of the scopes it is nested in, to stop at a branch that contains itself. */
+    readonly ancestors: ReadonlySet<unknown>;
 }
 
 /** Each `[name, state]` of a scope's States, unchecked; undefined when States is neither a list nor an object. */
@@ -532,6 +544,8 @@ function nestedScopes(name: string, state: Fields, scope: Scope): Scope[] {
             path: [...scope.path, `${kind} "${name}"`, label],
             expressMap,
             declaredLanguage: fields["QueryLanguage"],
+            body,
+            ancestors: new Set(scope.ancestors).add(scope.body),
         };
     };
     if (state["Type"] === "Parallel" && Array.isArray(state["Branches"])) {
@@ -561,6 +575,8 @@ function topScope(definition: StateMachineDefinition): Scope {
         where: "",
         path: [],
         expressMap: undefined,
+        body: definition,
+        ancestors: new Set(),
     };
 }
 
@@ -588,7 +604,9 @@ export function walkStates(
                 expressChild: scope.expressMap !== undefined,
             };
             visit(name, state as unknown as State, context);
-            nestedScopes(name, state, scope).forEach(walk);
+            nestedScopes(name, state, scope)
+                .filter((nested) => !nested.ancestors.has(nested.body))
+                .forEach(walk);
         }
     };
     walk(topScope(definition));
@@ -913,6 +931,7 @@ function languageProblems(state: Fields, where: string, language: QueryLanguage,
                 problems.push(`${where} is JSONata but Catch[${index}] sets ResultPath, a JSONPath field: use Output.`);
             }
         });
+        // JSONata Choice rules test a Condition: https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
         choices.forEach((rule, index) => {
             if (!isFields(rule)) {
                 return;
@@ -1191,14 +1210,13 @@ function scopeProblems(scope: Scope, check: Check): string[] {
     if (startsOk) {
         const byName = new Map(named);
         const reached = new Set<string>();
-        const pending: unknown[] = [startAt];
+        const pending: string[] = [startAt];
         for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-            const state = typeof next === "string" ? byName.get(next) : undefined;
-            if (typeof next === "string" && isFields(state) && !reached.has(next)) {
+            const state = byName.get(next);
+            if (!reached.has(next) && byName.has(next)) {
                 reached.add(next);
-                pending.push(...targetsOf(state));
-            } else if (typeof next === "string" && byName.has(next)) {
-                reached.add(next);
+                // Targets that are not names were reported above; they lead nowhere.
+                pending.push(...(isFields(state) ? targetsOf(state) : []).filter((t) => typeof t === "string"));
             }
         }
         for (const name of names) {
@@ -1214,6 +1232,12 @@ function scopeProblems(scope: Scope, check: Check): string[] {
             continue;
         }
         for (const nested of nestedScopes(name, state, scope)) {
+            if (nested.ancestors.has(nested.body)) {
+                problems.push(
+                    `${nested.where} is the very object it is nested in: a definition cannot contain itself.`,
+                );
+                continue;
+            }
             if (scope.language === "JSONata" && nested.declaredLanguage === "JSONPath") {
                 problems.push(
                     `${nested.where} sets QueryLanguage "JSONPath" in a JSONata ${scope.where === "" ? "state machine" : "scope"}: JSONata cannot hold JSONPath states.`,
@@ -1226,6 +1250,97 @@ function scopeProblems(scope: Scope, check: Check): string[] {
 }
 
 /**
+ * The problems the project's own rules find in a definition (see {@link validateDefinition}), without
+ * asl-validator's and without throwing: an empty list when it follows them all.
+ */
+export function definitionProblems(definition: StateMachineDefinition, type: WorkflowType = "STANDARD"): string[] {
+    try {
+        if (!isFields(definition)) {
+            return [`The definition must be an object (got ${show(definition)}).`];
+        }
+        const problems: string[] = [];
+        const language = definition.QueryLanguage as unknown;
+        if (language !== undefined && languageValue(language) === undefined) {
+            problems.push(`QueryLanguage must be "JSONPath" or "JSONata" (got ${show(language)}).`);
+        }
+        problems.push(...scopeProblems(topScope(definition), { type }));
+        return problems;
+    } catch (error) {
+        // Whatever the input (a cycle overflows the stack), the caller gets problems, not a crash.
+        return [`The definition could not be checked: ${describeError(error)}.`];
+    }
+}
+
+function describeError(error: unknown): string {
+    return error instanceof Error ? `${error.name}: ${error.message}` : show(error);
+}
+
+/** Stands for each Output in the copy asl-validator checks: an ARN, since Outputs sit in Resource fields too. */
+const OUTPUT_PLACEHOLDER = "arn:aws:states:::pulumi-output-unknown-at-program-time";
+
+/** A JSON copy of a rendered definition, with every Output (unknown at program time) a placeholder string. */
+function withPlaceholders(value: unknown): unknown {
+    if (pulumi.Output.isInstance(value) || isThenable(value)) {
+        return OUTPUT_PLACEHOLDER;
+    }
+    if (Array.isArray(value)) {
+        return Array.from(value as unknown[], (item) => withPlaceholders(item) ?? null);
+    }
+    if (typeof value === "object" && value !== null) {
+        const copy: Record<string, unknown> = {};
+        for (const [key, item] of Object.entries(value)) {
+            const json = withPlaceholders(item);
+            if (json !== undefined) {
+                copy[key] = json;
+            }
+        }
+        return copy;
+    }
+    return typeof value === "function" || typeof value === "symbol" ? undefined : value;
+}
+
+/**
+ * asl-validator builds its JSON-schema validator anew on every call (it offers no way to keep one), which
+ * costs 100 ms or more; a program renders the same definition more than once (each stack, each test), so
+ * each distinct rendering is checked once.
+ */
+const independentResults = new Map<string, readonly string[]>();
+const MAX_CACHED = 64;
+
+/** asl-validator's errors on the definition as Step Functions would get it, Outputs standing in as placeholders. */
+function independentProblems(definition: StateMachineDefinition): readonly string[] {
+    let copy: unknown;
+    let key: string;
+    try {
+        copy = withPlaceholders(toAsl(definition, "aws"));
+        key = JSON.stringify(copy);
+    } catch (error) {
+        return [`asl-validator: the definition could not be rendered for it: ${describeError(error)}.`];
+    }
+    const cached = independentResults.get(key);
+    if (cached !== undefined) {
+        return cached;
+    }
+    let problems: readonly string[];
+    try {
+        // asl-validator mutates its input (it adds QueryLanguage to every state): `copy` is ours alone.
+        const { isValid, errors } = aslValidator(copy);
+        problems = isValid
+            ? []
+            : errors.length === 0
+              ? ["asl-validator: the definition is not valid (it gave no reason)."]
+              : errors.map((e) => `asl-validator: ${e["Error code"]}: ${e.Message}${e.path ? ` at ${e.path}` : ""}`);
+    } catch (error) {
+        problems = [`asl-validator failed on the definition: ${describeError(error)}.`];
+    }
+    if (independentResults.size >= MAX_CACHED) {
+        independentResults.delete(independentResults.keys().next().value as string);
+    }
+    independentResults.set(key, problems);
+    return problems;
+}
+
+/**
  * Checks a definition at program time, before any resource is created, and throws
  * {@link AslValidationError} listing every problem, each prefixed with where it is
  * (`State "Reserve" > branch 2 > State "Hold stock" ...`): in every scope (the machine, each Parallel
@@ -1234,19 +1349,19 @@ function scopeProblems(scope: Scope, check: Check): string[] {
  * field of one query language in a state of the other, a JSONPath state in a JSONata machine, a `{%`
  * expression not closed or that does not parse; a waitForTaskToken task without the token in its payload or without a
  * timeout, `HeartbeatSeconds` ≥ `TimeoutSeconds`, and a callback task in an EXPRESS machine or in the
- * EXPRESS child executions of a Distributed Map. Symbol-keyed data on states is ignored. It throws
- * nothing else, whatever the shape of its input.
+ * EXPRESS child executions of a Distributed Map. Symbol-keyed data on states is ignored.
+ *
+ * When the definition follows these rules, asl-validator (an independent implementation of the ASL
+ * schema and checks) runs on it as rendered, each Pulumi Output a placeholder string, and its errors
+ * are problems too, prefixed `asl-validator:`. It does not run on a definition already refused: its
+ * errors would mostly repeat ours, and it is the slow part (its first check costs a few hundred ms).
+ * It throws nothing but AslValidationError, whatever the shape of its input.
  */
 export function validateDefinition(definition: StateMachineDefinition, type: WorkflowType = "STANDARD"): void {
-    if (!isFields(definition)) {
-        throw new AslValidationError([`The definition must be an object (got ${show(definition)}).`]);
+    const problems = definitionProblems(definition, type);
+    if (problems.length === 0) {
+        problems.push(...independentProblems(definition));
     }
-    const problems: string[] = [];
-    const language = definition.QueryLanguage as unknown;
-    if (language !== undefined && languageValue(language) === undefined) {
-        problems.push(`QueryLanguage must be "JSONPath" or "JSONata" (got ${show(language)}).`);
-    }
-    problems.push(...scopeProblems(topScope(definition), { type }));
     if (problems.length > 0) {
         throw new AslValidationError(problems);
     }

@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
 import aslValidator from "asl-validator";
 import {
     AslValidationError,
+    definitionProblems,
     integration,
     integrationArn,
     isCallbackTask,
@@ -530,7 +532,7 @@ describe("ASL of every state type, nested", () => {
         ["mixed", mixedMachine],
     ] as const) {
         it(`must render ${language} definitions valid for asl-validator and for its own rules`, () => {
-            assert.deepEqual(problemsOf(machine()), []);
+            assert.deepEqual(definitionProblems(machine()), []);
             const result = independentlyValid(toAsl(machine(), "aws"));
             assert.deepEqual(result.errors, []);
             assert.equal(result.isValid, true);
@@ -612,7 +614,7 @@ describe("ASL of every state type, nested", () => {
                 : 0;
         assert.equal(symbolsIn(asl), 0);
         assert.deepStrictEqual(asl, toAsl(jsonPathMachine(), "aws"));
-        assert.deepEqual(problemsOf(tagged), []);
+        assert.deepEqual(definitionProblems(tagged), []);
         let seen: unknown;
         walkStates(tagged, (name, state) => {
             if (name === "Hold stock") {
@@ -716,6 +718,11 @@ describe("ASL validation at every depth", () => {
             [
                 'State "Reserve" > branch 2 > State "Hold stock" goes to "Failed", which is not a state of branch 2: transitions cannot leave a branch or a Map\'s processor.',
             ],
+        ],
+        [
+            "a Catch rule without Next (and nothing else unreachable for it)",
+            withState(jsonPathMachine(), ["Reserve"], set({ Catch: [{ ErrorEquals: ["States.ALL"] }] })),
+            ['State "Reserve" goes to nothing, which is not a state name.'],
         ],
         [
             "a branch whose StartAt is not one of its states",
@@ -1042,7 +1049,11 @@ describe("ASL validation at every depth", () => {
 
 describe("ASL validation of any input shape", () => {
     /** Throws unless validation returns or throws an AslValidationError (and walking does not throw). */
-    function onlyAslErrors(definition: unknown, what: string): "valid" | "invalid" {
+    /**
+     * Throws unless validation returns or throws an AslValidationError whose problems are the rules'
+     * own, not the last-resort "could not be checked" that hides a crash (and walking does not throw).
+     */
+    function onlyAslErrors(definition: unknown, what: string, crashes = false): "valid" | "invalid" {
         walkStates(definition as StateMachineDefinition, () => undefined);
         try {
             validateDefinition(definition as StateMachineDefinition);
@@ -1050,6 +1061,11 @@ describe("ASL validation of any input shape", () => {
         } catch (error) {
             assert.ok(error instanceof AslValidationError, `${what}: threw ${String(error)}`);
             assert.ok(error.problems.length > 0 && error.problems.every((p) => typeof p === "string"), what);
+            assert.equal(
+                error.problems.some((p) => p.includes("could not be checked")),
+                crashes,
+                what,
+            );
             return "invalid";
         }
     }
@@ -1071,6 +1087,13 @@ describe("ASL validation of any input shape", () => {
     ];
 
     it("must throw only AslValidationError for malformed definitions", () => {
+        const cyclic = { StartAt: "A", States: { A: { Type: "Parallel", Branches: [] as unknown[], End: true } } };
+        cyclic.States.A.Branches.push(cyclic);
+        const parameters: Record<string, unknown> = { "a.$": "$" };
+        parameters["self"] = parameters;
+        const cyclicPayload = { StartAt: "A", States: { A: { Type: "Pass", Parameters: parameters, End: true } } };
+        const sparse: unknown[] = [];
+        sparse[2] = { name: "A", state: { Type: "Succeed" } };
         const shapes: unknown[] = [
             ...garbage,
             { StartAt: 5, States: null },
@@ -1141,8 +1164,21 @@ describe("ASL validation of any input shape", () => {
             },
             { StartAt: "A", QueryLanguage: 5, States: { A: { Type: "Fail", QueryLanguage: [], ErrorPath: 5 } } },
             { StartAt: "A", States: { A: { Type: "Succeed", [Symbol.for("x")]: null, InputPath: 5 } } },
+            cyclic,
+            cyclicPayload,
+            { StartAt: "A", States: sparse },
+            {
+                StartAt: "P",
+                States: { P: { Type: "Parallel", Branches: [{ StartAt: "A", States: sparse }], End: true } },
+            },
         ];
-        shapes.forEach((shape, index) => onlyAslErrors(shape, `shape ${index}`));
+        shapes.forEach((shape, index) => onlyAslErrors(shape, `shape ${index}`, shape === cyclicPayload));
+        assert.deepEqual(problemsOf(cyclic as never), [
+            'State "A" > branch 1 is the very object it is nested in: a definition cannot contain itself.',
+        ]);
+        assert.deepEqual(problemsOf(cyclicPayload as never), [
+            "The definition could not be checked: RangeError: Maximum call stack size exceeded.",
+        ]);
     });
 
     it("must throw only AslValidationError for valid definitions with any part replaced or removed", () => {
@@ -1162,6 +1198,7 @@ describe("ASL validation of any input shape", () => {
                   })
                 : [];
         const outcomes = { valid: 0, invalid: 0 };
+        const followingOurRules: unknown[] = [];
         for (const machine of [jsonPathMachine, jsonataMachine, mixedMachine]) {
             const paths = pathsOf(machine());
             for (let round = 0; round < 120; round++) {
@@ -1177,10 +1214,73 @@ describe("ASL validation of any input shape", () => {
                 } else {
                     parent[last] = garbage[Math.floor(random() * garbage.length)];
                 }
-                outcomes[onlyAslErrors(copy, `${machine.name} with ${path.join(".")} changed`)]++;
+                // The project's own rules on every copy; asl-validator too (slow) on a few that pass them.
+                const what = `${machine.name} with ${path.join(".")} changed`;
+                walkStates(copy as unknown as StateMachineDefinition, () => undefined);
+                const problems = definitionProblems(copy as unknown as StateMachineDefinition);
+                assert.ok(
+                    problems.every((p) => typeof p === "string" && !p.includes("could not be checked")),
+                    what,
+                );
+                outcomes[problems.length === 0 ? "valid" : "invalid"]++;
+                if (problems.length === 0 && followingOurRules.length < 1) {
+                    followingOurRules.push(copy);
+                }
             }
         }
+        followingOurRules.forEach((copy, index) => onlyAslErrors(copy, `copy ${index} that follows our rules`));
         // Most changes break the definition; both outcomes occur, so the changes reach the validator.
         assert.ok(outcomes.invalid > outcomes.valid && outcomes.valid > 0, JSON.stringify(outcomes));
+    });
+});
+
+describe("asl-validator as a second opinion", () => {
+    it("must report asl-validator's errors, prefixed, on what the project's own rules do not check", () => {
+        const badArn = withState(jsonPathMachine(), ["Ship each", "ItemProcessor", "Ship"], (state) => ({
+            ...state,
+            Resource: "sns-publish",
+        }));
+        assert.deepEqual(definitionProblems(badArn), []);
+        assert.deepEqual(problemsOf(badArn), [
+            "asl-validator: SCHEMA_VALIDATION_FAILED: /States/Ship each/ItemProcessor/States/Ship/Resource is invalid. must match exactly one schema in oneOf",
+        ]);
+        const sameNames = withState(jsonPathMachine(), ["Reserve", "branch 1"], () => ({
+            StartAt: "Pause",
+            States: { Pause: { Type: "Pass", End: true } },
+        }));
+        assert.deepEqual(problemsOf(sameNames), [
+            "asl-validator: DUPLICATE_STATE_NAMES: A state with this name already exists: Pause",
+        ]);
+    });
+
+    it("must not run asl-validator on a definition its own rules refuse", () => {
+        const definition = withStates([{ name: "A", state: { Type: "Pass", Next: "Nowhere" } }]);
+        assert.deepEqual(problemsOf(definition), ['State "A" goes to "Nowhere", which is not a state.']);
+    });
+
+    it("must check definitions holding Outputs and promises, with placeholders in their stead", () => {
+        const definition = withState(jsonataMachine(), ["Reserve", "branch 1", "Hold stock"], (state) => ({
+            ...state,
+            Arguments: {
+                QueueUrl: pulumi.output(QUEUE_URL),
+                MessageBody: {
+                    token: "{% $states.context.Task.Token %}",
+                    tags: [pulumi.output("a"), Promise.resolve("b")],
+                },
+            },
+        }));
+        const lambda = withState(definition, ["Ship each", "ItemProcessor", "Ship"], (state) => ({
+            ...state,
+            Resource: pulumi.output("arn:aws:lambda:eu-west-1:123456789012:function:ship"),
+        }));
+        assert.deepEqual(problemsOf(lambda), []);
+        const broken = withState(lambda, ["Pause"], (state) => ({
+            ...state,
+            Seconds: undefined,
+            Timestamp: undefined,
+        }));
+        assert.deepEqual(problemsOf(broken), [
+            'State "Pause" must have exactly one of Seconds, Timestamp, SecondsPath and TimestampPath (got none).',
+        ]);
     });
 });
