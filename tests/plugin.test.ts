@@ -1,11 +1,11 @@
 /**
- * The plugin every Pulumi language uses (plugin/): the schema that Pulumi's own analyzer
+ * The plugin every Pulumi language uses (plugin/, docs/plugin.md): the schema that Pulumi's own analyzer
  * (`@pulumi/pulumi/provider/experimental`, through the provider's `getSchema`) infers from its TypeScript,
  * and `construct` of each hosted component in process under the mocked runtime, as the engine calls it for a
  * Python, Go, C#, Java or YAML program. Then the YAML example (examples/yaml/) against that schema.
  */
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
@@ -37,6 +37,8 @@ import {
 
 const PLUGIN_DIR = path.join(REPO_ROOT, "plugin");
 const EXAMPLE = path.join(REPO_ROOT, "examples", "yaml", "Pulumi.yaml");
+/** Where the user's text about other languages is: its README section, drafted in docs/ first. */
+const LANGUAGE_DOCS = [path.join(REPO_ROOT, "README.md"), path.join(REPO_ROOT, "docs", "readme-languages.md")];
 
 // Compile-time: every output a hosted class declares is a property of the library's component, of its type.
 type Declared<C> = Omit<C, keyof pulumi.ComponentResource>;
@@ -435,6 +437,19 @@ describe("the YAML example against the plugin's schema", function () {
             [CALLBACK_CHANNEL_TYPE, CALLBACK_WORKFLOW_TYPE].sort(),
         );
         assert.deepEqual(yamlProgramProblems(program, schema), []);
+    });
+
+    it("must hold the documentation's YAML examples to the schema too", () => {
+        const blocks = LANGUAGE_DOCS.filter((file) => existsSync(file)).flatMap((file) =>
+            [...readFileSync(file, "utf8").matchAll(/^```yaml\n([\s\S]*?)^```$/gm)]
+                .map((match) => match[1] ?? "")
+                .filter((block) => block.includes("type: callback:index:"))
+                .map((block) => [path.relative(REPO_ROOT, file), block] as const),
+        );
+        assert.ok(blocks.length > 0, "the documentation shows the components in YAML");
+        for (const [file, block] of blocks) {
+            assert.deepEqual(yamlProgramProblems(parse(block) as YamlProgram, schema), [], file);
+        }
     });
 
     it("must reject a copy with a misspelt property, a value outside an enum, a missing required field, an unknown output", () => {
