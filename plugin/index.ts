@@ -1,10 +1,10 @@
 /**
- * The plugin's entry: the components that `pulumi package add` offers to every Pulumi language, as the
- * nodejs language host finds them. `run-plugin` requires this module (package.json `main`, through
- * ts-node: it runs from sources, nothing to build) and hosts every ComponentResource class it exports, under
- * the package named by package.json (`callback`, hence the tokens `callback:index:<class>`); the schema
- * analyzer reads these classes' TypeScript declarations. So this module exports exactly the two hosted
- * classes, and no other class or object that holds one.
+ * The plugin's components: what `pulumi package add` offers to every Pulumi language, as the nodejs
+ * language host finds them. `run-plugin` requires package.json's `main` (index.js, which compiles this file
+ * and exports the result) and hosts every ComponentResource class it exports, under the package named by
+ * package.json (`callback`, hence the tokens `callback:index:<class>`); the schema analyzer reads this file,
+ * the `.ts` beside `main`. So this module exports exactly the two hosted classes, and no other class or
+ * object that holds one.
  * https://www.pulumi.com/docs/iac/guides/building-extending/packages/source-based-plugin/
  *
  * Each class is the library's own component, subclassed only to give the analyzer what it reads: the
