@@ -55,4 +55,14 @@ export default tseslint.config(
         languageOptions: { globals: { console: "readonly", process: "readonly" } },
         rules: { "no-console": "off" },
     },
+    {
+        // The plugin's runtime entry is CommonJS that runs before anything is compiled (see the file).
+        files: ["plugin/index.js"],
+        extends: [tseslint.configs.disableTypeChecked],
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly" },
+        },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
 );

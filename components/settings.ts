@@ -167,7 +167,10 @@ export interface CallbackWorkflowArgs extends IntegerArgs {
     readonly subscriptions?: readonly TopicSubscription[];
     /** The `MessageTitle` of each task message. */
     readonly messageTitle?: string;
-    /** The worker's entry module (exporting `handler`), relative to the repository root. Default: the default worker. */
+    /**
+     * The worker's entry module (exporting `handler`, from `createCallbackHandler`): absolute, or relative to
+     * the Pulumi program's directory (where `Pulumi.yaml` is). Default: the default worker.
+     */
     readonly workerEntry?: string;
     /** Tags for every resource that takes them. */
     readonly tags?: Readonly<Record<string, string>>;
