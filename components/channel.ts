@@ -134,6 +134,11 @@ export interface CallbackChannelArgs extends Pick<CallbackWorkflowArgs, (typeof 
      * channel needs no entry here.
      */
     readonly stateMachineArns?: readonly pulumi.Input<string>[];
+    /**
+     * The customer managed key of the `stateMachineArns` machines, when they are encrypted with one: their
+     * answerers need it (in each machine's encryption context) to answer. Default: none.
+     */
+    readonly stateMachineKmsKeyArn?: pulumi.Input<string>;
 }
 
 /** The argument names a channel takes. */
@@ -144,6 +149,7 @@ export const CHANNEL_ARG_KEYS: readonly string[] = [
     "workerActions",
     "answerers",
     "stateMachineArns",
+    "stateMachineKmsKeyArn",
 ];
 
 /** Options of {@link CallbackChannel.waitForCallback}: the Task state, in the terms of Step Functions. */
@@ -169,7 +175,7 @@ export type WaitForCallbackOptions = {
      * whole state input) or a payload template (`{"orderId.$": "$.order.id", "kind": "credit"}`). JSONata:
      * an expression (default `{% $states.input %}`) or a template whose strings may be expressions.
      */
-    readonly input?: JsonPath | JsonataExpression | PayloadTemplate;
+    readonly input?: JsonPath | `States.${string}` | JsonataExpression | PayloadTemplate;
     /** JSONata only: the state's `Output` (default: the worker's output). */
     readonly output?: PayloadValue;
     /** `Assign`: workflow variables set from the worker's output. */
@@ -187,6 +193,24 @@ export type WaitForCallbackOptions = {
     readonly comment?: string;
 } & ({ readonly next: string; readonly end?: never } | { readonly end: true; readonly next?: never });
 
+/** The option names of `waitForCallback`. */
+const WAIT_FOR_CALLBACK_KEYS: readonly string[] = [
+    "timeoutSeconds",
+    "heartbeatSeconds",
+    "queryLanguage",
+    "input",
+    "output",
+    "assign",
+    "messageTitle",
+    "resultPath",
+    "resultSelector",
+    "retry",
+    "catch",
+    "comment",
+    "next",
+    "end",
+];
+
 /** A `waitForCallback` the channel cannot honour, every problem listed. */
 export class CallbackTaskError extends pulumi.RunError {
     constructor(
@@ -199,6 +223,13 @@ export class CallbackTaskError extends pulumi.RunError {
         this.name = "CallbackTaskError";
     }
 }
+
+/**
+ * Environment variables a channel's worker may not be given: those the worker sets, and those Lambda
+ * reserves (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+ */
+const RESERVED_ENVIRONMENT =
+    /^(CALLBACK_\w*|POWERTOOLS_SERVICE_NAME|POWERTOOLS_LOG_LEVEL|NODE_OPTIONS|_HANDLER|_X_AMZN_TRACE_ID|AWS_DEFAULT_REGION|AWS_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_FUNCTION_NAME|AWS_LAMBDA_FUNCTION_MEMORY_SIZE|AWS_LAMBDA_FUNCTION_VERSION|AWS_LAMBDA_INITIALIZATION_TYPE|AWS_LAMBDA_LOG_GROUP_NAME|AWS_LAMBDA_LOG_STREAM_NAME|AWS_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_LAMBDA_RUNTIME_API|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|TZ)$/;
 
 /** Internal: a component's children that moved here keep their URNs (CallbackWorkflow uses it). */
 export const MOVED_FROM: unique symbol = Symbol("movedFrom") as never;
@@ -257,39 +288,63 @@ function validateChannel(name: string, args: CallbackChannelArgs): { settings: R
             reason: `must be an integer from 60 to queueRetentionSeconds ${retention}: no message gets older, SQS deletes it (got ${JSON.stringify(age)}).`,
         });
     }
-    for (const [key, actions] of [
-        ["workerActions", args.workerActions],
-        ...(args.answerers ?? []).map((a, i) => [`answerers[${i}].actions`, a?.actions] as const),
+    // Shapes first: a JavaScript or YAML caller may give anything, and every problem is reported at once.
+    const lists = { answerers: args.answerers, stateMachineArns: args.stateMachineArns } as const;
+    for (const [key, value] of Object.entries(lists)) {
+        if (value !== undefined && !Array.isArray(value)) {
+            problems.push({ key, reason: `must be a list (got ${JSON.stringify(value)}).` });
+        }
+    }
+    const answerers = Array.isArray(args.answerers) ? args.answerers : [];
+    for (const [key, actions, required] of [
+        ["workerActions", args.workerActions as unknown, false],
+        ...answerers.map((a, i) => [`answerers[${i}].actions`, (a as ChannelAnswerer | null)?.actions, true] as const),
     ] as const) {
-        const wrong = (actions ?? []).filter((a) => !(SEND_TASK_ACTIONS as readonly string[]).includes(a));
-        if (wrong.length > 0 || (actions !== undefined && !Array.isArray(actions))) {
+        if (actions === undefined) {
+            continue;
+        }
+        const valid =
+            Array.isArray(actions) &&
+            actions.every((a) => (SEND_TASK_ACTIONS as readonly unknown[]).includes(a)) &&
+            (!required || actions.length > 0);
+        if (!valid) {
             problems.push({
                 key,
-                reason: `must list only ${SEND_TASK_ACTIONS.join(", ")} (got ${JSON.stringify(actions)}).`,
+                reason: `must list ${required ? "one or more of" : "only"} ${SEND_TASK_ACTIONS.join(", ")} (got ${JSON.stringify(actions)}).`,
             });
         }
+    }
+    // The worker beats only if it may: a heartbeat it cannot send fails every long task.
+    const workerActions = Array.isArray(args.workerActions) ? args.workerActions : SEND_TASK_ACTIONS;
+    if (args.heartbeatSeconds !== undefined && !workerActions.includes("states:SendTaskHeartbeat")) {
+        problems.push({
+            key: "heartbeatSeconds",
+            reason: `needs states:SendTaskHeartbeat in workerActions: the worker could not beat, and its tasks would fail with States.HeartbeatTimeout (got workerActions ${JSON.stringify(args.workerActions)}).`,
+        });
     }
     for (const name of Object.keys(args.workerEnvironment ?? {})) {
-        // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-        if (
-            !/^[A-Za-z][A-Za-z0-9_]*$/.test(name) ||
-            /^(CALLBACK_|POWERTOOLS_|AWS_|LAMBDA_|_)|^(NODE_OPTIONS|TZ)$/.test(name)
-        ) {
+        if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name) || RESERVED_ENVIRONMENT.test(name)) {
             problems.push({
                 key: `workerEnvironment.${name}`,
-                reason: "must be a name of letters, digits and underscores that the worker (CALLBACK_*, POWERTOOLS_*, NODE_OPTIONS) and Lambda (AWS_*, LAMBDA_*, _*, TZ) do not set themselves.",
+                reason: "must be a name of letters, digits and underscores that neither the worker (CALLBACK_*, POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL, NODE_OPTIONS) nor Lambda (its reserved variables: _HANDLER, AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, ...) sets.",
             });
         }
     }
-    (args.answerers ?? []).forEach((answerer, index) => {
-        if (typeof answerer !== "object" || answerer === null || answerer.roleName === undefined) {
+    answerers.forEach((answerer, index) => {
+        const roleName = (answerer as ChannelAnswerer | null)?.roleName;
+        if (typeof answerer !== "object" || answerer === null || roleName === undefined || roleName === null) {
             problems.push({
                 key: `answerers[${index}]`,
                 reason: `must be {roleName, actions?} (got ${JSON.stringify(answerer)}).`,
             });
+        } else if (typeof roleName === "string" && !/^[\w+=,.@-]{1,64}$/.test(roleName)) {
+            problems.push({
+                key: `answerers[${index}].roleName`,
+                reason: `must be an IAM role's name, 1 to 64 of letters, digits and +=,.@_-${roleName.startsWith("arn:") ? `, not its ARN: use ${JSON.stringify(roleName.split("/").pop())}` : ""} (got ${JSON.stringify(roleName)}).`,
+            });
         }
     });
-    (args.stateMachineArns ?? []).forEach((arn, index) => {
+    (Array.isArray(args.stateMachineArns) ? args.stateMachineArns : []).forEach((arn, index) => {
         if (typeof arn === "string" && !/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:*?]+$/.test(arn)) {
             problems.push({
                 key: `stateMachineArns[${index}]`,
@@ -492,7 +547,7 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
             ...(args.answerers ?? []).map((a) => ({ roleName: a.roleName, actions: a.actions ?? SEND_TASK_ACTIONS })),
         ];
         if ((args.stateMachineArns ?? []).length > 0) {
-            this.grantRoles(`${name}-external`, args.stateMachineArns ?? [], undefined, child());
+            this.grantRoles(`${name}-external`, args.stateMachineArns ?? [], args.stateMachineKmsKeyArn, child());
         }
 
         // Alarms: the DLQ is only useful if someone is told; so is work that waits with no worker answering.
@@ -624,7 +679,21 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
 
     /** The problems of a callback task on this channel: its numbers against the channel's. */
     private callbackProblems(options: WaitForCallbackOptions, heartbeatSeconds: number | undefined): ArgProblem[] {
-        const problems: ArgProblem[] = [];
+        const problems: ArgProblem[] = unknownArgProblems(options, WAIT_FOR_CALLBACK_KEYS);
+        if ((options.next === undefined) === (options.end !== true)) {
+            problems.push({
+                key: "next",
+                reason: `or \`end: true\`, exactly one: where the execution goes after the callback (got next ${JSON.stringify(options.next)}, end ${JSON.stringify(options.end)}).`,
+            });
+        }
+        const h = options.heartbeatSeconds;
+        if (h !== undefined && (typeof h !== "number" || !Number.isInteger(h) || h < 1)) {
+            problems.push({
+                key: "heartbeatSeconds",
+                reason: `must be a positive integer (got ${JSON.stringify(h)}).`,
+            });
+            return problems;
+        }
         const language = options.queryLanguage ?? "JSONPath";
         if (language !== "JSONPath" && language !== "JSONata") {
             problems.push({
@@ -644,11 +713,13 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
         }
         if (
             typeof options.input === "string" &&
-            (language === "JSONata" ? !/^\{%[\s\S]*%\}$/.test(options.input) : !options.input.startsWith("$"))
+            (language === "JSONata"
+                ? !/^\{%[\s\S]*%\}$/.test(options.input)
+                : !options.input.startsWith("$") && !/^States\.[A-Za-z]+\(/.test(options.input))
         ) {
             problems.push({
                 key: "input",
-                reason: `must be ${language === "JSONata" ? "a JSONata expression {% ... %}" : 'a path starting with "$"'} or a payload template (got ${JSON.stringify(options.input)}).`,
+                reason: `must be ${language === "JSONata" ? "a JSONata expression {% ... %}" : 'a path starting with "$", an intrinsic function (States.Format(...))'} or a payload template (got ${JSON.stringify(options.input)}).`,
             });
         }
         const { min, max } = AWS_LIMITS.stepFunctionsTaskTimeoutSeconds;
@@ -698,7 +769,8 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
 
     /** Grants every answerer of the channel on a state machine (see `AnsweringChannel`). */
     public grantAnswers(grant: AnswerGrant): void {
-        const base = grant.scopeName === this.channelName ? grant.scopeName : `${grant.scopeName}-${this.channelName}`;
+        // "." is in neither name's alphabet: workflow "w" with channel "x-y" and "w-x" with "y" stay apart.
+        const base = grant.scopeName === this.channelName ? grant.scopeName : `${grant.scopeName}.${this.channelName}`;
         this.grantRoles(base, [grant.stateMachineArn], grant.kmsKeyArn, { parent: grant.scope, ...grant.opts });
     }
 

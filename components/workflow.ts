@@ -7,6 +7,7 @@
 import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
+import { getRegionOutput } from "@pulumi/aws/getRegion";
 import * as iam from "@pulumi/aws/iam";
 import * as sfn from "@pulumi/aws/sfn";
 import * as pulumi from "@pulumi/pulumi";
@@ -226,6 +227,39 @@ export class Workflow extends pulumi.ComponentResource {
                     role: role.id,
                     policy: renderPolicy([
                         stateMachineKeyStatement("EncryptOwnExecutionData", kmsKeyArn, stateMachine.arn),
+                    ]),
+                },
+                child(),
+            );
+        }
+
+        // A Distributed Map runs its items as child executions of this machine: the role starts, describes
+        // and stops them, on its own ARN and its executions only (known once it exists, like its key policy).
+        // https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html
+        let distributed = false;
+        walkStates(args.definition, (_name, state) => {
+            const processor = (state as { ItemProcessor?: { ProcessorConfig?: { Mode?: string } } }).ItemProcessor;
+            distributed ||= state.Type === "Map" && processor?.ProcessorConfig?.Mode === "DISTRIBUTED";
+        });
+        if (distributed) {
+            const region = getRegionOutput({}, { parent: this }).region;
+            new iam.RolePolicy(
+                `${name}-sfn-distributed-map-policy`,
+                {
+                    role: role.id,
+                    policy: renderPolicy([
+                        {
+                            Sid: "StartChildExecutions",
+                            Effect: "Allow",
+                            Action: ["states:StartExecution"],
+                            Resource: stateMachine.arn,
+                        },
+                        {
+                            Sid: "ManageChildExecutions",
+                            Effect: "Allow",
+                            Action: ["states:DescribeExecution", "states:StopExecution"],
+                            Resource: pulumi.interpolate`arn:${partition}:states:${region}:${accountId}:execution:${stateMachine.name}/*`,
+                        },
                     ]),
                 },
                 child(),

@@ -200,4 +200,9 @@ export interface CallbackChannelArgs extends QueueAndWorkerArgs {
      * channel's `queueUrl`. The worker and the answerers may answer tasks of these machines only.
      */
     stateMachineArns?: pulumi.Input<string>[];
+    /**
+     * The customer managed key of the `stateMachineArns` machines, when they are encrypted with one: their
+     * answerers need it (in each machine's encryption context) to answer. Default: none.
+     */
+    stateMachineKmsKeyArn?: pulumi.Input<string>;
 }

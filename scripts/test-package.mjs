@@ -421,7 +421,7 @@ program.stateMachineArn.apply(async () => {
             "callback:index:Workflow orders",
         ],
         workers: ["credit-worker", "stock-worker"],
-        grants: ["orders-credit-answer", "orders-stock-answer"],
+        grants: ["orders.credit-answer", "orders.stock-answer"],
     };
     for (const [key, value] of Object.entries(want)) {
         if (JSON.stringify([...out[key]].sort()) !== JSON.stringify(value)) {

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { StateMachineDefinition } from "../components/asl";
 import { CallbackChannel, CallbackTaskError, type WaitForCallbackOptions } from "../components/channel";
-import { grantsOf } from "../components/grants";
+import { grantsOf, TASK_GRANTS } from "../components/grants";
 import { SEND_TASK_ACTIONS } from "../components/iam";
 import { Workflow } from "../components/workflow";
 import { jsonInput, rolePolicy, rows } from "./harness/documents";
@@ -97,10 +97,10 @@ describe("CallbackChannel and Workflow", function () {
         });
         const workerRole = resource(run, "aws:iam/role:Role", "shared-worker-role").outputs["name"];
         for (const workflow of ["orders", "refunds"]) {
-            const grant = resource(run, ROLE_POLICY, `${workflow}-shared-answer`);
+            const grant = resource(run, ROLE_POLICY, `${workflow}.shared-answer`);
             assert.equal(grant.inputs["role"], workerRole);
             assert.equal(grant.parent, resource(run, "callback:index:Workflow", workflow).urn);
-            assert.deepEqual(rows(rolePolicy(run, `${workflow}-shared-answer`).Statement), [
+            assert.deepEqual(rows(rolePolicy(run, `${workflow}.shared-answer`).Statement), [
                 ["AnswerTaskTokens", [...SEND_TASK_ACTIONS], [machineArn(workflow)]],
             ]);
             // The state machine may send to the channel's queue, and nothing grants it SendTask.
@@ -117,7 +117,7 @@ describe("CallbackChannel and Workflow", function () {
             new Workflow("orders", { definition: waitingOn([credit, stock]), alarms: false });
         });
         for (const channel of ["credit", "stock"]) {
-            const grant = resource(run, ROLE_POLICY, `orders-${channel}-answer`);
+            const grant = resource(run, ROLE_POLICY, `orders.${channel}-answer`);
             assert.equal(
                 grant.inputs["role"],
                 resource(run, "aws:iam/role:Role", `${channel}-worker-role`).outputs["name"],
@@ -156,7 +156,8 @@ describe("CallbackChannel and Workflow", function () {
             assert.equal(grantsOf(state)?.answeredBy, channel);
             // A copy keeps what it needs (spread keeps symbol keys), and JSON never shows it.
             assert.equal(grantsOf({ ...state })?.answeredBy, channel);
-            assert.ok(!JSON.stringify({ ...state, Parameters: {} }).includes("statements"));
+            assert.ok(Object.getOwnPropertySymbols(state).includes(TASK_GRANTS));
+            assert.ok(!Object.keys(state).some((key) => /grant|statement/i.test(key)), "no string key carries grants");
             const plain = channel.waitForCallback({ timeoutSeconds: 3600, end: true });
             const plainBody = (plain.Parameters as { MessageBody: Record<string, unknown> }).MessageBody;
             assert.equal(plainBody["Input.$"], "$", "the whole state input by default");
@@ -206,11 +207,11 @@ describe("CallbackChannel and Workflow", function () {
             });
             new Workflow("release", { definition: waitingOn([channel]), alarms: false });
         });
-        assert.deepEqual(rows(rolePolicy(run, "release-approvals-answer").Statement), [
+        assert.deepEqual(rows(rolePolicy(run, "release.approvals-answer").Statement), [
             ["AnswerTaskTokens", ["states:SendTaskFailure"], [machineArn("release")]],
         ]);
-        assert.equal(resource(run, ROLE_POLICY, "release-approvals-answer-1").inputs["role"], "approval-page-role");
-        assert.deepEqual(rows(rolePolicy(run, "release-approvals-answer-1").Statement), [
+        assert.equal(resource(run, ROLE_POLICY, "release.approvals-answer-1").inputs["role"], "approval-page-role");
+        assert.deepEqual(rows(rolePolicy(run, "release.approvals-answer-1").Statement), [
             ["AnswerTaskTokens", [...SEND_TASK_ACTIONS], [machineArn("release")]],
         ]);
         assert.deepEqual(rows(rolePolicy(run, "approvals-external-answer-1").Statement), [
@@ -354,7 +355,7 @@ describe("CallbackChannel and Workflow", function () {
             (wait["Arguments"] as { QueueUrl: string }).QueueUrl,
             `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/jsonata-queue-0a1b2c3`,
         );
-        assert.ok(resource(run, ROLE_POLICY, "all-jsonata-jsonata-answer"));
+        assert.ok(resource(run, ROLE_POLICY, "all-jsonata.jsonata-answer"));
     });
 
     it("must find callback steps inside Parallel branches and Map processors, and grant their channels", async () => {
@@ -390,8 +391,8 @@ describe("CallbackChannel and Workflow", function () {
                 },
             });
         });
-        assert.ok(resource(run, ROLE_POLICY, "orders-credit-answer"));
-        assert.ok(resource(run, ROLE_POLICY, "orders-stock-answer"));
+        assert.ok(resource(run, ROLE_POLICY, "orders.credit-answer"));
+        assert.ok(resource(run, ROLE_POLICY, "orders.stock-answer"));
         const sends = rolePolicy(run, "orders-sfn-policy").Statement.filter((st) => st.Sid === "SendToWorkQueue");
         assert.equal(sends.length, 2);
         const asl = jsonInput<{ States: { Items: { ItemProcessor: { States: { Pick: { Resource: string } } } } } }>(
@@ -427,5 +428,107 @@ describe("CallbackChannel and Workflow", function () {
         });
         assert.match(error.message, /Invalid arguments for Workflow "bulk"/);
         assert.match(error.message, /EXPRESS/);
+    });
+
+    it("must keep grants of different workflow and channel names apart, and refuse bad answerer shapes", async () => {
+        const run = await runProgram(() => {
+            const x = new CallbackChannel("x", { alarms: false });
+            const wx = new CallbackChannel("w-x", { alarms: false });
+            new Workflow("w", { definition: waitingOn([x]), alarms: false });
+            new Workflow("w-x", { definition: waitingOn([wx]), alarms: false });
+        });
+        const urns = run.resources.map((r) => r.urn);
+        assert.equal(new Set(urns).size, urns.length, "no two resources share a URN");
+        assert.ok(resource(run, ROLE_POLICY, "w.x-answer") && resource(run, ROLE_POLICY, "w-x-answer"));
+        const { error } = await failing(
+            () =>
+                new CallbackChannel("bad", {
+                    workerActions: "states:SendTaskFailure",
+                    answerers: [{ roleName: "arn:aws:iam::123456789012:role/page", actions: [] }],
+                    stateMachineArns: "arn:aws:states:eu-west-1:123456789012:stateMachine:m",
+                    heartbeatSeconds: 600,
+                    workerEnvironment: { AWS_REGION: "x", AWS_MAX_ATTEMPTS: "5" },
+                } as never),
+        );
+        assert.match(error.message, /`workerActions` must list only/);
+        assert.match(error.message, /`answerers\[0\]\.actions` must list one or more of/);
+        assert.match(error.message, /`answerers\[0\]\.roleName` must be an IAM role's name.*not its ARN: use "page"/);
+        assert.match(error.message, /`stateMachineArns` must be a list/);
+        assert.match(error.message, /`workerEnvironment\.AWS_REGION` must be a name/);
+        assert.ok(!error.message.includes("AWS_MAX_ATTEMPTS"), "a name Lambda does not reserve is the user's");
+        const mute = await failing(
+            () => new CallbackChannel("mute", { heartbeatSeconds: 600, workerActions: ["states:SendTaskSuccess"] }),
+        );
+        assert.match(mute.error.message, /`heartbeatSeconds` needs states:SendTaskHeartbeat in workerActions/);
+    });
+
+    it("must refuse waitForCallback options it does not take, and need exactly one of next and end", async () => {
+        await runProgram(() => {
+            const channel = new CallbackChannel("opts", { alarms: false });
+            assert.throws(
+                () => channel.waitForCallback({ timeoutSeconds: 3600, heartbeatSecond: 900, end: true } as never),
+                /`heartbeatSecond` is not an argument: did you mean `heartbeatSeconds`\?/,
+            );
+            assert.throws(
+                () => channel.waitForCallback({ timeoutSeconds: 3600, end: true, next: "X" } as never),
+                /`next` or `end: true`, exactly one/,
+            );
+            assert.throws(
+                () => channel.waitForCallback({ timeoutSeconds: 3600, heartbeatSeconds: 700.5, end: true }),
+                /`heartbeatSeconds` must be a positive integer/,
+            );
+            const formatted = channel.waitForCallback({
+                timeoutSeconds: 3600,
+                input: "States.StringToJson($.body)",
+                end: true,
+            });
+            const body = (formatted.Parameters as { MessageBody: Record<string, unknown> }).MessageBody;
+            assert.equal(body["Input.$"], "States.StringToJson($.body)");
+        });
+    });
+
+    it("must let a Distributed Map start, describe and stop its own child executions, and grant external keys", async () => {
+        const external = arn("states", "stateMachine:theirs");
+        const key = arn("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab");
+        const run = await runProgram(() => {
+            const stock = new CallbackChannel("stock", {
+                alarms: false,
+                stateMachineArns: [external],
+                stateMachineKmsKeyArn: key,
+            });
+            new Workflow("bulk", {
+                alarms: false,
+                definition: {
+                    StartAt: "Items",
+                    States: {
+                        Items: {
+                            Type: "Map",
+                            ItemProcessor: {
+                                ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+                                StartAt: "Pick",
+                                States: { Pick: stock.waitForCallback({ timeoutSeconds: 3600, end: true }) },
+                            },
+                            End: true,
+                        },
+                    },
+                },
+            });
+        });
+        assert.deepEqual(rows(rolePolicy(run, "bulk-sfn-distributed-map-policy").Statement), [
+            ["StartChildExecutions", ["states:StartExecution"], [machineArn("bulk")]],
+            [
+                "ManageChildExecutions",
+                ["states:DescribeExecution", "states:StopExecution"],
+                [arn("states", "execution:bulk-state-machine-0a1b2c3/*")],
+            ],
+        ]);
+        const externalGrant = rolePolicy(run, "stock-external-answer").Statement;
+        assert.deepEqual(
+            rows(externalGrant).map(([sid]) => sid),
+            ["AnswerTaskTokens", "AnswerEncryptedStateMachine"],
+        );
+        assert.deepEqual(externalGrant[1]?.Condition, {
+            StringEquals: { "kms:EncryptionContext:aws:states:stateMachineArn": external },
+        });
     });
 });

@@ -70,7 +70,7 @@ describe("the example consumer project (examples/orders)", function () {
 
     it("must let each worker answer the orders workflow only, and the workflow send to both queues", () => {
         for (const channel of ["credit", "stock"]) {
-            assert.deepEqual(rows(rolePolicy(run, `orders-${channel}-answer`).Statement), [
+            assert.deepEqual(rows(rolePolicy(run, `orders.${channel}-answer`).Statement), [
                 [
                     "AnswerTaskTokens",
                     ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],

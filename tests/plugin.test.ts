@@ -111,6 +111,7 @@ const EXPECTED_INPUTS: Record<string, Record<string, PropertySpec>> = {
         workerEnvironment: { type: "object", additionalProperties: { type: "string" }, plain: true },
         answerers: list(ref("ChannelAnswerer")),
         stateMachineArns: list({ type: "string" }),
+        stateMachineKmsKeyArn: INPUT_STRING,
     },
 };
 
