@@ -3,7 +3,8 @@
  * on AWS.
  *
  * - The interpreter is aws-local-stepfunctions, given the definition the program registered, its
- *   durations on the harness's clock (see {@link scaleDefinition}). What it cannot run faithfully is
+ *   durations on the harness's clock and the fields it reads otherwise than Step Functions
+ *   rewritten (see {@link runnableDefinition}). What it cannot run faithfully is
  *   refused before anything starts (support.ts).
  * - Each `sqs:sendMessage.waitForTaskToken` task puts its message on the in-memory queue of the URL it
  *   names, with a fresh task token, and waits for that token's answer; Parallel branches and Map
@@ -53,6 +54,8 @@ export interface StateFailure {
     readonly index?: number;
     readonly error: string | undefined;
     readonly cause: string | undefined;
+    /** The state was retried after this failure (its Retry matched). */
+    retried?: boolean;
 }
 
 export interface Execution {
@@ -145,15 +148,46 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 const scaled = (seconds: number, timeScale: number): number => Math.min(seconds / timeScale, MAX_TIMER_SECONDS);
 
+/** The Choice type tests, which the interpreter only matches when they are `true`. */
+const TYPE_TESTS = ["IsPresent", "IsNull", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"] as const;
+
+/** A Choice rule as Step Functions reads it, for the interpreter: `{IsPresent: false}` as `{Not: {IsPresent: true}}`. */
+function choiceRule(rule: unknown): unknown {
+    if (!isRecord(rule)) {
+        return rule;
+    }
+    const copy: Record<string, unknown> = { ...rule };
+    for (const key of ["And", "Or"]) {
+        if (Array.isArray(rule[key])) {
+            copy[key] = (rule[key] as unknown[]).map(choiceRule);
+        }
+    }
+    if (rule["Not"] !== undefined) {
+        copy["Not"] = choiceRule(rule["Not"]);
+    }
+    const test = TYPE_TESTS.find((key) => rule[key] === false);
+    if (test !== undefined) {
+        const { Next: next, [test]: _false, ...condition } = copy;
+        return { Not: { ...condition, [test]: true }, ...(next !== undefined ? { Next: next } : {}) };
+    }
+    return copy;
+}
+
 /**
- * A copy of an ASL definition for the interpreter, on the harness's clock: the machine's and each
- * task's `TimeoutSeconds`, each Wait's `Seconds` and each retrier's `IntervalSeconds` and
- * `MaxDelaySeconds` divided by `timeScale` (the interpreter times them with setTimeout, fractions
- * included), capped at the longest timer Node.js keeps. A task without a timeout gets Step Functions'
- * default (the interpreter's would be 60 s). `HeartbeatSeconds` is left out: the harness enforces it.
- * Only these state fields change: a payload field that happens to be called `Seconds` does not.
+ * A copy of an ASL definition for the interpreter, as Step Functions would run it, on the harness's
+ * clock. Where the interpreter (aws-local-stepfunctions 3.0.0) reads a field otherwise than Step
+ * Functions, the field is rewritten to what it reads as Step Functions means it:
+ * - `ResultPath: "$"` (the result replaces the input) is left out, its default: the interpreter would
+ *   put the result under a key named "$";
+ * - a Choice type test that is `false` becomes `Not` of the test (the interpreter never matches one);
+ * - a Task without a timeout gets Step Functions' default (the interpreter's would be 60 s);
+ * - `HeartbeatSeconds` is left out: the harness enforces it.
+ * Durations on the harness's clock: the machine's and each task's `TimeoutSeconds`, each Wait's
+ * `Seconds` and each retrier's `IntervalSeconds` and `MaxDelaySeconds` divided by `timeScale` (the
+ * interpreter times them with setTimeout, fractions included), capped at the longest timer Node.js
+ * keeps. Only these state fields change: a payload field that happens to be called `Seconds` does not.
  */
-export function scaleDefinition(
+export function runnableDefinition(
     definition: Readonly<Record<string, unknown>>,
     timeScale: number,
 ): Record<string, unknown> {
@@ -166,15 +200,30 @@ export function scaleDefinition(
             copy["States"] = Object.fromEntries(
                 Object.entries(sub["States"]).map(([name, state]) => [
                     name,
-                    isRecord(state) ? scaleState(state) : state,
+                    isRecord(state) ? runnableState(state) : state,
                 ]),
             );
         }
         return copy;
     };
-    const scaleState = (state: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+    const runnableState = (state: Readonly<Record<string, unknown>>): Record<string, unknown> => {
         const { HeartbeatSeconds: _enforcedByTheHarness, ...rest } = state;
         const copy: Record<string, unknown> = { ...rest };
+        if (state["ResultPath"] === "$") {
+            delete copy["ResultPath"];
+        }
+        if (Array.isArray(state["Catch"])) {
+            copy["Catch"] = state["Catch"].map((catcher: unknown) => {
+                if (!isRecord(catcher) || catcher["ResultPath"] !== "$") {
+                    return catcher;
+                }
+                const { ResultPath: _whole, ...kept } = catcher;
+                return kept;
+            });
+        }
+        if (state["Type"] === "Choice" && Array.isArray(state["Choices"])) {
+            copy["Choices"] = state["Choices"].map(choiceRule);
+        }
         if (state["Type"] === "Task" && state["TimeoutSecondsPath"] === undefined) {
             copy["TimeoutSeconds"] = scaled(
                 typeof state["TimeoutSeconds"] === "number" ? state["TimeoutSeconds"] : TASK_DEFAULT_TIMEOUT_SECONDS,
@@ -327,7 +376,7 @@ export class LocalHarness {
                 routes,
                 ancestors: new Map(states.map((s) => [s.name, s.ancestors])),
                 states: new Map(states.map((s) => [s.name, s.state])),
-                runnable: scaleDefinition(machine.definition, this.timeScale),
+                runnable: runnableDefinition(machine.definition, this.timeScale),
             });
         }
     }
@@ -597,6 +646,7 @@ export class LocalHarness {
         for await (const event of run.eventLogs) {
             const e = event as {
                 type: string;
+                timestamp?: number;
                 index?: number;
                 state?: { name: string; type: string };
                 Error?: string;
@@ -607,10 +657,10 @@ export class LocalHarness {
             const where = `${name}${e.index !== undefined ? ` [item ${e.index}]` : ""}`;
             switch (e.type) {
                 case "StateEntered":
-                    this.log("state", `entered ${where}`);
+                    this.log("state", `entered ${where}`, e.timestamp);
                     break;
                 case "StateExited":
-                    this.log("state", `left    ${where}`);
+                    this.log("state", `left    ${where}`, e.timestamp);
                     this.voidNested(execution, plan, name);
                     break;
                 case "StateFailed": {
@@ -628,16 +678,27 @@ export class LocalHarness {
                         error,
                         cause,
                     });
-                    this.log("state", `failed  ${where}${error ? `: ${error}` : ""}${cause ? `: ${cause}` : ""}`);
+                    this.log(
+                        "state",
+                        `failed  ${where}${error ? `: ${error}` : ""}${cause ? `: ${cause}` : ""}`,
+                        e.timestamp,
+                    );
                     this.voidNested(execution, plan, name);
                     break;
                 }
                 case "StateCaught":
-                    this.log("state", `caught  ${where}`);
+                    this.log("state", `caught  ${where}`, e.timestamp);
                     break;
-                case "StateRetried":
-                    this.log("state", `retried ${where} (attempt ${(e.retry?.attempt ?? 0) + 1})`);
+                case "StateRetried": {
+                    this.log("state", `retried ${where} (attempt ${(e.retry?.attempt ?? 0) + 1})`, e.timestamp);
+                    const failed = [...execution.failures]
+                        .reverse()
+                        .find((f) => f.state === name && f.index === e.index && f.retried !== true);
+                    if (failed !== undefined) {
+                        failed.retried = true;
+                    }
                     break;
+                }
                 case "ExecutionFailed":
                     execution.error = real(e.Error, FAIL_STATE_DEFAULTS.error, failStateDefaults.error);
                     execution.cause = real(e.Cause, FAIL_STATE_DEFAULTS.cause, failStateDefaults.cause);
@@ -718,7 +779,11 @@ export class LocalHarness {
         const queue = this.queues.get(queueUrl) as InMemoryQueue;
         const messageId = queue.send(body);
         const spec = this.queueSpecs.get(queueUrl);
-        const many = this.queueSpecs.size > 1 || [...this.plans.values()].some((p) => p.routes.size > 1);
+        const many =
+            this.queueSpecs.size > 1 ||
+            [...this.plans.values()].some(
+                (p) => [...p.routes.values()].filter((r) => r.kind === "callback").length > 1,
+            );
         this.log(
             "sqs",
             `message ${messageId} sent${many ? ` to ${spec?.name ?? queueUrl} by ${state}` : ""} (token ${tokenRef(token)}${poison ? ", body corrupted: no TaskToken" : ""})`,
@@ -866,8 +931,16 @@ export class LocalHarness {
         );
     }
 
-    private log(source: TraceEvent["source"], text: string): void {
-        const atMs = Date.now() - this.started;
+    /**
+     * The trace in time order. The interpreter's events reach the harness a moment after they happen,
+     * so a state's lines carry the event's own time and may arrive after a later queue or worker line.
+     */
+    public get orderedTrace(): TraceEvent[] {
+        return [...this.trace].sort((a, b) => a.atMs - b.atMs);
+    }
+
+    private log(source: TraceEvent["source"], text: string, at = Date.now()): void {
+        const atMs = Math.max(0, at - this.started);
         const event = { atMs, atStackSeconds: (atMs * this.timeScale) / 1000, source, text };
         this.trace.push(event);
         this.options.onTrace?.(event);

@@ -131,6 +131,16 @@ const MAP_CONTEXT = /^\$\$\.Map\.Item\.(Index|Value(\..+)?)$/;
 /** Intrinsics that keep a context string whole, so the harness can fill it in inside their result. */
 const PASS_THROUGH_INTRINSICS = new Set(["States.Format", "States.Array", "States.JsonToString"]);
 
+/** A path the interpreter may read as Step Functions does not: one that can match several nodes. */
+const MULTI_NODE = /\[\*\]|\.\*|\.\.|\[\?|@|\[[^\]]*[:,][^\]]*\]/;
+/** A `ResultPath` the interpreter writes as Step Functions does: `$`, or dotted field names. */
+const DOTTED_RESULT_PATH = /^\$(\.[^.[\]\s]+)*$/;
+
+/** Whether the string at `key` holds a path (or an intrinsic function whose arguments may be paths). */
+function holdsPath(key: string | undefined): boolean {
+    return key !== undefined && (key.endsWith(".$") || key.endsWith("Path") || key === "Variable");
+}
+
 /** The context-object references (`$$...`) in a string. */
 function contextReferences(text: string): string[] {
     return [...text.matchAll(/\$\$(?:\.[A-Za-z0-9_]+|\[[^\]]*\])*/g)].map((m) => m[0]);
@@ -268,9 +278,36 @@ export function supportProblems(
             }
         }
 
-        // Context-object references, field by field (the sub-machines are their own states).
+        const catchers: unknown[] = Array.isArray(state["Catch"]) ? state["Catch"] : [];
+        const resultPaths: Array<readonly [string, unknown]> = [
+            ["ResultPath", state["ResultPath"]],
+            ...catchers.map(
+                (catcher, index) =>
+                    [`Catch[${index}].ResultPath`, isRecord(catcher) ? catcher["ResultPath"] : undefined] as const,
+            ),
+        ];
+        for (const [field, value] of resultPaths) {
+            if (typeof value === "string" && !DOTTED_RESULT_PATH.test(value)) {
+                problems.push(
+                    `State "${name}" ${field} ${JSON.stringify(value)}: the interpreter writes only "$" and dotted paths ($.a.b) as Step Functions does.`,
+                );
+            }
+        }
+
+        // Paths and context-object references, field by field (the sub-machines are their own states).
         for (const [at, text] of stringsOf(state, [], ["Branches", "ItemProcessor", "Iterator"])) {
             const where = at.join(".");
+            const key = at[at.length - 1];
+            if (holdsPath(key) && MULTI_NODE.test(text.replace(/'(?:[^'\\]|\\.)*'/g, "''"))) {
+                problems.push(
+                    `State "${name}" ${where} ${JSON.stringify(text)} can match several nodes (a wildcard, filter, slice, union or descent): the interpreter unwraps a single match, which Step Functions keeps in a list.`,
+                );
+            }
+            if (key === "StringMatches" && /[?\\]/.test(text)) {
+                problems.push(
+                    `State "${name}" ${where} ${JSON.stringify(text)}: the interpreter reads ? as a wildcard (Step Functions has only *) and escapes otherwise.`,
+                );
+            }
             for (const reference of contextReferences(text)) {
                 if (TASK_CONTEXT.test(reference)) {
                     const intrinsics = [...text.matchAll(/(States\.[A-Za-z]+)\(/g)].map((m) => m[1] ?? "");
