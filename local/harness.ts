@@ -11,13 +11,13 @@ import * as path from "node:path";
 import { REPO_ROOT } from "../components/bundle";
 import { CONFIG_NAMESPACE } from "../components/config";
 import { LocalHarness, type Faults, type TraceEvent } from "./engine";
-import { readProgram, type LocalProgram } from "./program";
-import { resource, runProgram, type ProgramRun } from "./pulumi-program";
+import { evaluateProgram, readProgram, type LocalProgram } from "./program";
+import { resource, type ProgramRun } from "./pulumi-program";
 import type { InMemoryQueue } from "./queue";
 import { stackConfig } from "./stack-config";
 
 export {
-    scaleDefinition,
+    runnableDefinition,
     type Execution,
     type ExecutionStatus,
     type SnsMessage,
@@ -60,7 +60,7 @@ export async function renderStack(
             merged[full] = value;
         }
     }
-    const run: ProgramRun = await runProgram(path.join(REPO_ROOT, "build", "index.js"), { stack, config: merged });
+    const run: ProgramRun = await evaluateProgram(path.join(REPO_ROOT, "build", "index.js"), { stack, config: merged });
     const machine = resource(run, "aws:sfn/stateMachine:StateMachine", "callback-state-machine");
     const queue = resource(run, "aws:sqs/queue:Queue", "callback-queue");
     const worker = resource(run, "aws:lambda/function:Function", "callback-worker");

@@ -7,8 +7,51 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { distance } from "fastest-levenshtein";
-import type { ProgramRun, Registration } from "./pulumi-program";
+import { runProgram, type ProgramRun, type Registration, type RunOptions } from "./pulumi-program";
 import { LocalRunError } from "./support";
+
+/**
+ * The program refused its own arguments or configuration (a component's InputPropertiesError, a
+ * CallbackTaskError, an invalid definition): the user's to fix, printed without a stack.
+ */
+export class ProgramError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ProgramError";
+    }
+}
+
+/** Errors a program throws for a bad argument or setting: Pulumi's, and this package's by name. */
+function isArgumentError(error: unknown): error is Error {
+    if (!(error instanceof Error)) {
+        return false;
+    }
+    const marked = error as unknown as Record<string, unknown>;
+    return (
+        marked["__pulumiInputPropertiesError"] === true ||
+        marked["__pulumiInputPropertyError"] === true ||
+        marked["__pulumiRunError"] === true ||
+        ["AslValidationError", "WorkerBundleError", "CallbackTaskError"].includes(error.name)
+    );
+}
+
+/**
+ * Runs a program under the mocked runtime (pulumi-program.ts); an argument or configuration error it
+ * throws becomes a {@link ProgramError} with its message, and user errors named as such pass unchanged.
+ */
+export async function evaluateProgram(
+    program: string | (() => unknown),
+    options: RunOptions = {},
+): Promise<ProgramRun> {
+    try {
+        return await runProgram(program, options);
+    } catch (error) {
+        if (isArgumentError(error)) {
+            throw new ProgramError(error.message);
+        }
+        throw error;
+    }
+}
 
 /** A function as the harness runs it. */
 export interface LocalWorker {
