@@ -476,20 +476,29 @@ export class LocalHarness {
         }
         const { file, exportName } = handlerEntry(worker);
         const endpoint = this.endpointUrl;
-        const lambda = await LambdaProcess.start(
-            path.join(dir, file),
-            {
-                ...worker.environment,
-                AWS_LAMBDA_FUNCTION_NAME: worker.functionName,
-                // Every AWS call the worker makes goes to the loopback endpoint; Step Functions' is answered.
-                AWS_ENDPOINT_URL: endpoint,
-                AWS_ENDPOINT_URL_SFN: endpoint,
-                ...(this.options.workerLogLevel !== undefined
-                    ? { POWERTOOLS_LOG_LEVEL: this.options.workerLogLevel }
-                    : {}),
-            },
-            { exportName },
-        );
+        let lambda: LambdaProcess;
+        try {
+            lambda = await LambdaProcess.start(
+                path.join(dir, file),
+                {
+                    ...worker.environment,
+                    AWS_LAMBDA_FUNCTION_NAME: worker.functionName,
+                    // Every AWS call the worker makes goes to the loopback endpoint; Step Functions' is answered.
+                    AWS_ENDPOINT_URL: endpoint,
+                    AWS_ENDPOINT_URL_SFN: endpoint,
+                    ...(this.options.workerLogLevel !== undefined
+                        ? { POWERTOOLS_LOG_LEVEL: this.options.workerLogLevel }
+                        : {}),
+                },
+                { exportName },
+            );
+        } catch (error) {
+            // The program's code for the function, loaded as Lambda loads it: a worker that cannot start.
+            const reason = error instanceof Error ? (error.message.split("\n")[0] ?? error.message) : String(error);
+            throw new LocalRunError(
+                `Function "${worker.name}" does not load as Lambda would load it (${worker.handler}): ${reason.replace(/^The bundle failed to load: /, "")}`,
+            );
+        }
         this.workers.set(worker.name, lambda);
         return lambda;
     }

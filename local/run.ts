@@ -49,11 +49,14 @@ export interface RunLocallyOptions {
     readonly config?: Readonly<Record<string, string>>;
     /** The stack name the program sees. Default `local`. */
     readonly stack?: string;
-    /** The project name the program sees. Default: the `name` of the nearest Pulumi.yaml, else `project`. */
+    /**
+     * The project name the program sees. Default: the `name` of the Pulumi.yaml the Pulumi CLI would use
+     * (the nearest at or above the working directory, else above the program module), else `project`.
+     */
     readonly project?: string;
     /**
      * Where a relative `workerEntry` resolves from (the Pulumi project's directory). Default: the
-     * directory of the Pulumi.yaml nearest to the program module, else the working directory.
+     * directory of that Pulumi.yaml, else the working directory.
      */
     readonly rootDirectory?: string;
     /** Task states the harness cannot run itself (a Lambda invoke, another service), run by these functions. */
@@ -154,7 +157,8 @@ export async function runLocally(options: RunLocallyOptions): Promise<LocalRunRe
         );
     }
     const file = typeof options.program === "string" ? path.resolve(options.program) : undefined;
-    const project = file !== undefined ? findProject(path.dirname(file)) : undefined;
+    // As the Pulumi CLI finds it: upward from the working directory; else from the program module.
+    const project = findProject(process.cwd()) ?? (file !== undefined ? findProject(path.dirname(file)) : undefined);
     const projectName = options.project ?? project?.name ?? "project";
     const config = Object.fromEntries(
         Object.entries(options.config ?? {}).map(([key, value]) => [

@@ -7,6 +7,8 @@
  */
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { REPO_ROOT } from "../components/bundle";
 import { LocalHarness, runnableDefinition, type Execution } from "../local/engine";
@@ -127,6 +129,62 @@ describe("local harness: a consumer's program with two channels, Parallel, Map, 
             );
             return true;
         });
+    });
+});
+
+describe("local harness: the example consumer project's workflow (examples/orders), offline", function () {
+    this.timeout(60_000);
+    let project: string;
+    const options = (input: unknown) => ({
+        program: path.join(REPO_ROOT, "build", "examples", "orders", "index.js"),
+        // Its workers resolve from its directory, as under `pulumi up` there.
+        rootDirectory: project,
+        project: "orders",
+        workflow: "orders",
+        input,
+        timeScale: 100,
+    });
+
+    before(() => {
+        // A copy whose node_modules/callback-workflow is this repository, as `npm install` gives it.
+        project = mkdtempSync(path.join(tmpdir(), "orders-local-"));
+        cpSync(path.join(REPO_ROOT, "examples", "orders"), project, {
+            recursive: true,
+            filter: (src) => !src.includes("node_modules"),
+        });
+        mkdirSync(path.join(project, "node_modules"));
+        symlinkSync(REPO_ROOT, path.join(project, "node_modules", "callback-workflow"), "dir");
+    });
+    after(() => rmSync(project, { recursive: true, force: true }));
+
+    it("must run its Workflow: both channels' workers, bundled from callback-workflow/worker as Lambda loads them", async () => {
+        const items = [
+            { sku: "sku-apple", quantity: 2 },
+            { sku: "sku-pear", quantity: 1 },
+        ];
+        const report = await runLocally(options({ orderId: "o-1", customerId: "c-1", total: 120, items }));
+        assert.equal(report.status, "SUCCEEDED", `${report.error ?? ""}: ${report.cause ?? ""}`);
+        assert.deepEqual(report.output, {
+            orderId: "o-1",
+            customerId: "c-1",
+            total: 120,
+            items,
+            checks: [{ approved: true, customerId: "c-1", limit: 5000 }, { reserved: ["sku-apple", "sku-pear"] }],
+            picked: [
+                { picked: "sku-apple", quantity: 2 },
+                { picked: "sku-pear", quantity: 1 },
+            ],
+        });
+    });
+
+    it("must take its Choice's IsPresent: false branch for an empty order (the interpreter alone would not)", async () => {
+        const report = await runLocally({
+            ...options({ orderId: "o-2", customerId: "c-1", total: 0, items: [] }),
+            expect: { status: "FAILED", error: "Order.Empty" },
+        });
+        assert.ok(report.asExpected, `${report.status} ${report.error ?? ""}`);
+        assert.equal(report.cause, "The order has no items.");
+        assert.ok(!report.trace.some((e) => e.source === "sqs"), "no callback task started");
     });
 });
 
@@ -296,6 +354,58 @@ describe("local harness: what it refuses, so that nothing runs otherwise than on
         );
         assert.deepEqual(problems, []);
         assert.deepEqual(routes.get("Invoke"), { kind: "local-handler" });
+    });
+
+    it("must say which function's code does not load as Lambda would load it", async () => {
+        const queueUrl2 = "https://sqs.eu-west-1.amazonaws.com/123456789012/broken";
+        const program = programOf(
+            {
+                StartAt: "Ask",
+                States: {
+                    Ask: {
+                        Type: "Task",
+                        Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                        Parameters: { QueueUrl: queueUrl2, MessageBody: { "TaskToken.$": "$$.Task.Token" } },
+                        TimeoutSeconds: 60,
+                        End: true,
+                    },
+                },
+            },
+            [
+                {
+                    name: "broken-queue",
+                    url: queueUrl2,
+                    arn: "arn:aws:sqs:eu-west-1:123456789012:broken",
+                    visibilityTimeoutSeconds: 30,
+                    maxReceiveCount: 3,
+                    consumer: {
+                        batchSize: 1,
+                        worker: {
+                            name: "broken-worker",
+                            functionName: "broken-worker-0a1b2c3",
+                            functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:broken-worker-0a1b2c3",
+                            files: new Map([["index.mjs", 'throw new Error("init failed");\n']]),
+                            handler: "index.handler",
+                            environment: {},
+                            timeoutSeconds: 3,
+                        },
+                    },
+                },
+            ],
+        );
+        const harness = new LocalHarness({ program });
+        try {
+            await assert.rejects(harness.start(), (error: Error) => {
+                assert.equal(error.name, "LocalRunError");
+                assert.equal(
+                    error.message,
+                    'Function "broken-worker" does not load as Lambda would load it (index.handler): Error: init failed',
+                );
+                return true;
+            });
+        } finally {
+            await harness.stop();
+        }
     });
 
     it("must refuse a definition through LocalHarness, listing its problems, before it starts anything", () => {
