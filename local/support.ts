@@ -136,9 +136,22 @@ const MULTI_NODE = /\[\*\]|\.\*|\.\.|\[\?|@|\[[^\]]*[:,][^\]]*\]/;
 /** A `ResultPath` the interpreter writes as Step Functions does: `$`, or dotted field names. */
 const DOTTED_RESULT_PATH = /^\$(\.[^.[\]\s]+)*$/;
 
-/** Whether the string at `key` holds a path (or an intrinsic function whose arguments may be paths). */
-function holdsPath(key: string | undefined): boolean {
-    return key !== undefined && (key.endsWith(".$") || key.endsWith("Path") || key === "Variable");
+/** The fields that are payload templates, whose `.$` keys Step Functions evaluates. */
+const PAYLOAD_TEMPLATES: readonly string[] = ["Parameters", "ItemSelector", "ResultSelector"];
+
+/**
+ * Whether the string at `at` (its key path in the state) is read as a path or an intrinsic function:
+ * a `.$` key at any depth of a payload template (not of a Pass state's literal `Result`), a state's own `...Path` field, a Choice rule's `Variable`
+ * and `...Path` comparisons, a catcher's `ResultPath`. Any other string is a literal, never evaluated.
+ */
+function holdsPath(at: readonly string[]): boolean {
+    const key = at[at.length - 1] ?? "";
+    return (
+        (PAYLOAD_TEMPLATES.includes(at[0] ?? "") && key.endsWith(".$")) ||
+        (at.length === 1 && key.endsWith("Path")) ||
+        (at[0] === "Choices" && (key === "Variable" || key.endsWith("Path"))) ||
+        (at[0] === "Catch" && key === "ResultPath")
+    );
 }
 
 /** The context-object references (`$$...`) in a string. */
@@ -298,14 +311,17 @@ export function supportProblems(
         for (const [at, text] of stringsOf(state, [], ["Branches", "ItemProcessor", "Iterator"])) {
             const where = at.join(".");
             const key = at[at.length - 1];
-            if (holdsPath(key) && MULTI_NODE.test(text.replace(/'(?:[^'\\]|\\.)*'/g, "''"))) {
-                problems.push(
-                    `State "${name}" ${where} ${JSON.stringify(text)} can match several nodes (a wildcard, filter, slice, union or descent): the interpreter unwraps a single match, which Step Functions keeps in a list.`,
-                );
-            }
             if (key === "StringMatches" && /[?\\]/.test(text)) {
                 problems.push(
                     `State "${name}" ${where} ${JSON.stringify(text)}: the interpreter reads ? as a wildcard (Step Functions has only *) and escapes otherwise.`,
+                );
+            }
+            if (!holdsPath(at)) {
+                continue; // a literal: Step Functions never reads it as a path
+            }
+            if (MULTI_NODE.test(text.replace(/'(?:[^'\\]|\\.)*'/g, "''"))) {
+                problems.push(
+                    `State "${name}" ${where} ${JSON.stringify(text)} can match several nodes (a wildcard, filter, slice, union or descent): the interpreter unwraps a single match, which Step Functions keeps in a list.`,
                 );
             }
             for (const reference of contextReferences(text)) {

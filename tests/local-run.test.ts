@@ -337,6 +337,22 @@ describe("local harness: what it refuses, so that nothing runs otherwise than on
         assert.equal(problems.length, expected.length, problems.join("\n"));
     });
 
+    it("must read only paths as paths: a literal that looks like one is not refused", () => {
+        const { problems } = supportProblems(
+            {
+                StartAt: "Literal",
+                States: {
+                    Literal: pass({
+                        Parameters: { note: "costs $$.99", filePath: "/a/b..c/*", nested: { where: "$.items[*]" } },
+                        Result: { "x.$": "$$.Anything" },
+                    }),
+                },
+            },
+            context(),
+        );
+        assert.deepEqual(problems, []);
+    });
+
     it("must take a task it cannot route when the caller runs it, and a token passed through States.Format", () => {
         const { problems, routes } = supportProblems(
             {
