@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -31,6 +31,10 @@ export { DEFAULT_LAMBDA_RUNTIME, type LambdaRuntime };
 export const DEFAULT_WORKER_ENTRY = "handlers/callback/handler.ts";
 /** Stands in for `@aws-sdk/credential-provider-node` in bundles, relative to this package's root. */
 export const LAMBDA_CREDENTIALS_MODULE = "handlers/callback/lambda-credentials.ts";
+/** This package's name, as a consumer's worker imports its worker SDK (`<name>/worker`). */
+const PACKAGE_NAME = (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { name: string }).name;
+/** The worker SDK's sources (ES modules), relative to this package's root: `<name>/worker` bundles from them. */
+export const WORKER_SDK_SOURCES = "handlers/callback/index.ts";
 /** The file of the bundle that Lambda loads. */
 export const BUNDLE_ENTRY_FILE = "index.mjs";
 /** The Lambda `handler` setting for a bundle: the `handler` export of `index.mjs`. */
@@ -105,6 +109,11 @@ export class WorkerBundleError extends Error {
  * The SDK's default credential chain is replaced by the one Lambda needs (`lambda-credentials.ts`, from
  * this package whatever the entry).
  *
+ * A consumer's worker imports the worker SDK by name (`callback-workflow/worker`), whose `exports` give
+ * the CommonJS build: bundled into an ES module, its `require("node:crypto")` crashes on load with
+ * `Dynamic require of "node:crypto" is not supported`. The name resolves to the SDK's sources instead
+ * (shipped beside the build), which are ES modules, as this package's own workers import them.
+ *
  * Deterministic: the same sources give the same bytes (no timestamps, no absolute paths), so
  * `pulumi preview` shows no change when nothing changed.
  */
@@ -141,8 +150,11 @@ function buildOptions(options: BundleOptions): {
             format: "esm",
             target,
             mainFields: ["module", "main"],
-            // Lambda's credentials are in the environment: leave out the SDK's SSO/INI/STS chain (see the module).
-            alias: { "@aws-sdk/credential-provider-node": credentials },
+            alias: {
+                // Lambda's credentials are in the environment: leave out the SDK's SSO/INI/STS chain (see the module).
+                "@aws-sdk/credential-provider-node": credentials,
+                [`${PACKAGE_NAME}/worker`]: path.join(REPO_ROOT, WORKER_SDK_SOURCES),
+            },
             minify: options.minify ?? true,
             sourcemap: "linked",
             sourcesContent: false,

@@ -11,8 +11,10 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type * as Harness from "./harness";
-import type { Execution, LocalCallbackHarness, RenderedStack, TraceEvent } from "./harness";
+import type { Execution, LocalCallbackHarness, RenderedStack, StateFailure, TraceEvent } from "./harness";
 import { REPO_ROOT } from "../components/bundle";
+import { describeExpectation, meetsExpectation, parseExpectation, type Expectation } from "./expectation";
+import { formatTrace, orderedPrinter, summaryLines, useColour } from "./report";
 import { HelpRequest, parseFlags, runMain, UsageError } from "../scripts/run-main";
 
 /** The harness, loaded when first needed: --help and bad flags answer without loading Pulumi. */
@@ -21,62 +23,53 @@ function loadHarness(): typeof Harness {
     return require("./harness") as typeof Harness;
 }
 
-/** What a scenario expects, from the stack it runs on (a stack with a heartbeat fails sooner). */
-type Expectation = (stack: RenderedStack) => { readonly status: Execution["status"]; readonly error?: string };
-
-/** A dev-like stack's task ends by its heartbeat when it has one, else by its timeout. */
-const NO_ANSWER: Expectation = (stack) => ({
-    status: "FAILED",
-    error: heartbeatOf(stack) !== undefined ? "States.HeartbeatTimeout" : "States.Timeout",
-});
-
 export const SCENARIOS = {
     approve: {
         about: "the worker approves: SendTaskSuccess → Notify Success → SUCCEEDED",
         input: { order: 42, decision: "approve" },
-        expect: (() => ({ status: "SUCCEEDED" })) as Expectation,
+        answeredBy: "worker",
         timeScale: 1,
         harness: {},
     },
     reject: {
         about: "the worker rejects: SendTaskFailure (Callback.Rejected) → Notify Failure → FAILED",
         input: { order: 42, decision: "reject", reason: "Over budget." },
-        expect: (() => ({ status: "FAILED", error: "Callback.Rejected" })) as Expectation,
+        answeredBy: "worker",
         timeScale: 1,
         harness: {},
     },
     timeout: {
         about: "no worker answers: the heartbeat or the task timeout fails it → Notify Failure → FAILED",
         input: { order: 42 },
-        expect: NO_ANSWER,
+        answeredBy: "nobody",
         timeScale: 100,
         harness: { worker: false },
     },
     poison: {
         about: "the message has no task token: no heartbeat, redelivered until the DLQ; the task times out → FAILED",
         input: { order: 42 },
-        expect: NO_ANSWER,
+        answeredBy: "nobody",
         timeScale: 100,
         harness: { poison: true },
     },
     backlog: {
         about: "the worker starts 1.5 visibility timeouts late: its beat on receive keeps the task alive → SUCCEEDED",
         input: { order: 42, decision: "approve" },
-        expect: (() => ({ status: "SUCCEEDED" })) as Expectation,
+        answeredBy: "worker",
         timeScale: 100,
         harness: { backlogVisibilities: 1.5 },
     },
     crash: {
         about: "the worker crashes on its first receive: redelivered one visibility timeout later → SUCCEEDED",
         input: { order: 42, decision: "approve" },
-        expect: (() => ({ status: "SUCCEEDED" })) as Expectation,
+        answeredBy: "worker",
         timeScale: 100,
         harness: { crashFirstInvocation: true },
     },
     hung: {
         about: "Step Functions never answers the worker's first call: it times out, the SDK retries → SUCCEEDED",
         input: { order: 42, decision: "approve" },
-        expect: (() => ({ status: "SUCCEEDED" })) as Expectation,
+        answeredBy: "worker",
         // The worker's own call timeout runs on the wall clock: a slower stack clock keeps it in proportion.
         timeScale: 10,
         harness: { hangFirstCall: true },
@@ -84,8 +77,60 @@ export const SCENARIOS = {
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
+/** What an execution of a scenario is expected to end in, and why. */
+export interface ScenarioExpectation {
+    readonly expectation: Expectation;
+    readonly because: string;
+}
+
+/**
+ * The outcome a scenario's execution should end in, following its input: the definition refuses an
+ * input that is not an object (Input.NotAnObject); with no worker answering, the heartbeat or the task
+ * timeout fails it; else the worker decides, and the default worker rejects `{"decision": "reject"}`
+ * (Callback.Rejected) and completes anything else. A stack's own worker (`workerEntry`) decides as it
+ * will: the scenario's own outcome is assumed, without an error name, unless `--expect` says otherwise.
+ */
+export function expectationFor(
+    scenario: ScenarioName,
+    input: unknown,
+    stack: Pick<RenderedStack, "definition" | "workerEntry">,
+): ScenarioExpectation {
+    const spec = SCENARIOS[scenario];
+    const actual = input === undefined ? spec.input : input;
+    if (typeof actual !== "object" || actual === null || Array.isArray(actual)) {
+        return {
+            expectation: { status: "FAILED", error: "Input.NotAnObject" },
+            because: "the definition refuses an input that is not a JSON object",
+        };
+    }
+    if (spec.answeredBy === "nobody") {
+        const heartbeat = heartbeatOf(stack);
+        return heartbeat !== undefined
+            ? {
+                  expectation: { status: "FAILED", error: "States.HeartbeatTimeout" },
+                  because: `nothing answers, so no heartbeat within ${heartbeat} s`,
+              }
+            : { expectation: { status: "FAILED", error: "States.Timeout" }, because: "nothing answers" };
+    }
+    if (stack.workerEntry !== undefined) {
+        return {
+            expectation: { status: scenario === "reject" ? "FAILED" : "SUCCEEDED" },
+            because: `the scenario's outcome; the stack's worker (${stack.workerEntry}) decides: pass --expect if it decides otherwise`,
+        };
+    }
+    return (actual as Record<string, unknown>)["decision"] === "reject"
+        ? {
+              expectation: { status: "FAILED", error: "Callback.Rejected" },
+              because: 'the default worker rejects an input whose decision is "reject"',
+          }
+        : {
+              expectation: { status: "SUCCEEDED" },
+              because: 'the default worker completes an input whose decision is not "reject"',
+          };
+}
+
 /** The callback task's `HeartbeatSeconds` in a rendered stack. */
-function heartbeatOf(stack: RenderedStack): number | undefined {
+function heartbeatOf(stack: Pick<RenderedStack, "definition">): number | undefined {
     const states = stack.definition["States"] as Record<string, { Resource?: string; HeartbeatSeconds?: number }>;
     return Object.values(states).find((state) => String(state.Resource).endsWith(".waitForTaskToken"))
         ?.HeartbeatSeconds;
@@ -94,10 +139,15 @@ function heartbeatOf(stack: RenderedStack): number | undefined {
 export interface ScenarioReport {
     readonly scenario: ScenarioName;
     readonly status: Execution["status"];
+    /** The outcome expected (`FAILED (Callback.Rejected)`), and why. */
     readonly expected: string;
+    readonly expectedBecause: string;
     readonly asExpected: boolean;
+    /** The execution's error and cause, as Step Functions reports them (undefined when none). */
     readonly error: string | undefined;
     readonly cause: string | undefined;
+    /** Every state that failed, caught or not, with its error and cause. */
+    readonly failures: readonly StateFailure[];
     readonly output: unknown;
     readonly durationMs: number;
     /** The execution's duration on the stack's clock (× the time scale). */
@@ -105,6 +155,7 @@ export interface ScenarioReport {
     readonly timeScale: number;
     readonly snsMessages: LocalCallbackHarness["snsMessages"];
     readonly deadLetters: ReadonlyArray<{
+        readonly queue: string;
         readonly messageId: string;
         readonly receiveCount: number;
         readonly body: string;
@@ -128,6 +179,8 @@ export async function runScenario(
     scenario: ScenarioName,
     options: {
         input?: unknown;
+        /** The outcome expected; default: what the scenario and its input should end in (expectationFor). */
+        expect?: Expectation;
         timeoutSeconds?: number;
         timeScale?: number;
         stack?: RenderedStack;
@@ -157,48 +210,51 @@ export async function runScenario(
         ...(harnessSpec.hangFirstCall ? { hangFirstCall: true } : {}),
         ...(options.onTrace ? { onTrace: options.onTrace } : {}),
     });
+    let execution: Execution;
     try {
         await harness.start();
-        const execution = harness.startExecution(options.input === undefined ? spec.input : options.input);
+        execution = harness.startExecution(options.input === undefined ? spec.input : options.input);
         await execution.done;
         if (harnessSpec.poison) {
             // The message outlives its execution: follow it to the dead-letter queue.
             await harness.drained((stack.maxReceiveCount + 1) * stack.visibilityTimeoutSeconds);
         }
-        const expect = spec.expect(stack);
-        const expected = expect.error ? `${expect.status} (${expect.error})` : expect.status;
-        const durationMs = (execution.stopDate ?? Date.now()) - execution.startDate;
-        return {
-            scenario,
-            status: execution.status,
-            expected,
-            asExpected:
-                execution.status === expect.status && (expect.error === undefined || execution.error === expect.error),
-            error: execution.error,
-            cause: execution.cause,
-            output: execution.output,
-            durationMs,
-            stackSeconds: (durationMs * timeScale) / 1000,
-            timeScale,
-            snsMessages: harness.snsMessages,
-            deadLetters: harness.queue.deadLetters.map(({ messageId, receiveCount, body }) => ({
-                messageId,
-                receiveCount,
-                body,
-            })),
-            trace: harness.trace,
-        };
     } finally {
+        // Stopped first: the worker's invocation that answered ends, and is traced, after the execution.
         await harness.stop();
     }
+    const { expectation, because } =
+        options.expect !== undefined
+            ? { expectation: options.expect, because: "--expect" }
+            : expectationFor(scenario, options.input, stack);
+    const durationMs = (execution.stopDate ?? Date.now()) - execution.startDate;
+    return {
+        scenario,
+        status: execution.status,
+        expected: describeExpectation(expectation),
+        expectedBecause: because,
+        asExpected: meetsExpectation(execution, expectation),
+        error: execution.error,
+        cause: execution.cause,
+        failures: execution.failures,
+        output: execution.output,
+        durationMs,
+        stackSeconds: (durationMs * timeScale) / 1000,
+        timeScale,
+        snsMessages: harness.snsMessages,
+        deadLetters: harness.deadLetters,
+        trace: harness.orderedTrace,
+    };
 }
 
 /** The usage, printed for --help (scripts/commands.mjs prints the same for `npm start -- --help`). */
-export const USAGE = `Usage: npm start -- [--scenario NAME] [--input JSON] [--timeout-seconds N] [--time-scale N] [--stack NAME] [--json]
+export const USAGE = `Usage: npm start -- [--scenario NAME] [--input JSON] [--expect OUTCOME] [--timeout-seconds N] [--time-scale N] [--stack NAME] [--json]
        npm start -- --serve [--stack NAME]
 Runs one execution of the callback flow offline (a local harness; production runs on AWS) and prints
-its trace. Exit 0 when the scenario ends as expected, 1 when it does not or the stack's configuration
-is invalid, 2 on bad flags.
+its trace. Exit 0 when it ends as expected, 1 when it does not or the stack's configuration is
+invalid, 2 on bad flags. The expected outcome follows the input: FAILED (Input.NotAnObject) for one that
+is not an object; with the default worker, FAILED (Callback.Rejected) for {"decision": "reject"} and
+SUCCEEDED otherwise; the no-answer scenarios fail at the heartbeat or the timeout. --expect overrides it.
 Scenarios:
 ${Object.entries(SCENARIOS)
     .map(([name, spec]) => `  ${name.padEnd(8)} ${spec.about}`)
@@ -208,6 +264,7 @@ scenario: 1 for approve and reject, 10 for hung, 100 for the others). The trace 
 Options:
   --scenario NAME        the scenario to run (default approve)
   --input JSON           the execution input (default the scenario's)
+  --expect OUTCOME       the outcome expected: succeeded, failed or timed_out, optionally :ERROR (failed:Callback.Rejected)
   --timeout-seconds N    re-render the definition with this taskTimeoutSeconds (checked like the stack's)
   --time-scale N         run the harness's clock N times faster than the wall clock (1 to 10000)
   --stack NAME           the stack whose Pulumi.<NAME>.yaml configures the definition (default dev)
@@ -218,6 +275,7 @@ Options:
 interface CliOptions {
     readonly scenario: ScenarioName;
     readonly input: unknown;
+    readonly expect: Expectation | undefined;
     readonly timeoutSeconds: number | undefined;
     readonly timeScale: number | undefined;
     readonly stack: string;
@@ -232,6 +290,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         options: {
             scenario: { type: "string", default: "approve" },
             input: { type: "string" },
+            expect: { type: "string" },
             "timeout-seconds": { type: "string" },
             "time-scale": { type: "string" },
             stack: { type: "string", default: "dev" },
@@ -259,6 +318,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
             );
         }
     }
+    const expect = values.expect === undefined ? undefined : parseExpectation(values.expect);
+    if (values.expect !== undefined && expect === undefined) {
+        throw new UsageError(
+            `--expect must be succeeded, failed or timed_out, and for failed or timed_out optionally :ERROR (got "${values.expect}").`,
+        );
+    }
     let timeoutSeconds: number | undefined;
     if (values["timeout-seconds"] !== undefined) {
         timeoutSeconds = Number(values["timeout-seconds"]);
@@ -283,24 +348,13 @@ export function parseCli(argv: readonly string[]): CliOptions {
     return {
         scenario: scenario as ScenarioName,
         input,
+        expect,
         timeoutSeconds,
         timeScale,
         stack,
         json: values.json,
         serve: values.serve,
     };
-}
-
-const COLOURS = { execution: "1;36", state: "36", sqs: "33", worker: "35", sfn: "34", sns: "32", dlq: "31" } as const;
-
-function formatTrace(event: TraceEvent, colour: boolean, timeScale: number): string {
-    const source = event.source.padEnd(9);
-    // On a faster clock, the stack's own time: what the timeline in the README shows.
-    const at =
-        timeScale === 1 ? `+${String(event.atMs).padStart(5)} ms` : `+${event.atStackSeconds.toFixed(1).padStart(7)} s`;
-    return colour
-        ? `\x1b[2m${at}\x1b[0m  \x1b[${COLOURS[event.source]}m${source}\x1b[0m ${event.text}`
-        : `${at}  ${source} ${event.text}`;
 }
 
 async function serve(stackName: string): Promise<void> {
@@ -332,25 +386,31 @@ async function main(): Promise<number> {
     // Rendered first: a configuration error is the stack's, and is printed alone, before any trace.
     const stack = await renderScenarioStack(options.timeoutSeconds, options.stack);
     const timeScale = options.timeScale ?? SCENARIOS[options.scenario].timeScale;
-    const colour = process.stdout.isTTY === true && process.env["NO_COLOR"] === undefined;
+    const colour = useColour();
     if (!options.json) {
+        const worker = stack.workerEntry !== undefined ? `its worker ${stack.workerEntry}` : "the default worker";
         console.log(
-            `Scenario ${options.scenario}: ${SCENARIOS[options.scenario].about}\n(local harness: the ${options.stack} stack's definition and the bundled worker, offline${timeScale === 1 ? "" : `; the stack's clock ${timeScale}× faster`})\n`,
+            `Scenario ${options.scenario}: ${SCENARIOS[options.scenario].about}\n(local harness: the ${options.stack} stack's definition and ${worker}, bundled as the program bundles it, offline${timeScale === 1 ? "" : `; the stack's clock ${timeScale}× faster`})\n`,
         );
     }
+    const printer = orderedPrinter((event) => console.log(formatTrace(event, colour, timeScale)));
     const report = await runScenario(options.scenario, {
         stack,
         timeScale,
         ...(options.input !== undefined ? { input: options.input } : {}),
-        ...(options.json ? {} : { onTrace: (event: TraceEvent) => console.log(formatTrace(event, colour, timeScale)) }),
+        ...(options.expect !== undefined ? { expect: options.expect } : {}),
+        ...(options.json ? {} : { onTrace: (event: TraceEvent) => printer.push(event) }),
     });
+    printer.flush();
     if (options.json) {
         console.log(JSON.stringify(report, null, 2));
     } else {
         console.log(
-            `\n${report.status}${report.error ? ` (${report.error})` : ""} in ${report.durationMs} ms${report.timeScale === 1 ? "" : ` (${report.stackSeconds.toFixed(0)} s of stack time)`}; expected ${report.expected}` +
-                `\nSNS messages: ${report.snsMessages.length}; dead-letter queue: ${report.deadLetters.length} message(s)` +
-                (report.output !== undefined ? `\noutput: ${JSON.stringify(report.output)}` : ""),
+            [
+                "",
+                ...summaryLines(report, report),
+                `SNS messages: ${report.snsMessages.length}; dead-letter queue: ${report.deadLetters.length} message(s)`,
+            ].join("\n"),
         );
     }
     return report.asExpected ? 0 : 1;

@@ -44,11 +44,16 @@ export class LambdaProcess {
     }
 
     /**
-     * Starts a process that imports `entryFile` (an ES module exporting `handler`). `env` is the whole
-     * environment besides PATH: fake credentials and region are added; nothing else is inherited.
+     * Starts a process that imports `entryFile` (a module exporting `handler`, or `options.exportName`).
+     * `env` is the whole environment besides PATH: fake credentials and region are added; nothing else
+     * is inherited.
      */
-    public static async start(entryFile: string, env: Record<string, string>): Promise<LambdaProcess> {
-        const child = fork(path.join(__dirname, "lambda-runtime.js"), [entryFile], {
+    public static async start(
+        entryFile: string,
+        env: Record<string, string>,
+        options: { readonly exportName?: string } = {},
+    ): Promise<LambdaProcess> {
+        const child = fork(path.join(__dirname, "lambda-runtime.js"), [entryFile, options.exportName ?? "handler"], {
             env: {
                 ...lambdaEnvironment(),
                 AWS_LAMBDA_FUNCTION_NAME: "callback-worker",

@@ -9,16 +9,19 @@ type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 async function main(): Promise<void> {
     const entry = process.argv[2];
+    const exportName = process.argv[3] ?? "handler";
     if (entry === undefined) {
-        throw new Error("usage: lambda-runtime <entry file>");
+        throw new Error("usage: lambda-runtime <entry file> [export name]");
     }
+    const functionName = process.env["AWS_LAMBDA_FUNCTION_NAME"] ?? "callback-worker";
     let handler: Handler;
     try {
-        const module = (await import(pathToFileURL(entry).href)) as { handler?: Handler };
-        if (typeof module.handler !== "function") {
-            throw new Error(`${entry} does not export a function named handler`);
+        const module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+        const exported = module[exportName];
+        if (typeof exported !== "function") {
+            throw new Error(`${entry} does not export a function named ${exportName}`);
         }
-        handler = module.handler;
+        handler = exported as Handler;
     } catch (error) {
         process.send?.({
             ready: false,
@@ -30,11 +33,11 @@ async function main(): Promise<void> {
         const deadline = Date.now() + (message.timeoutMs ?? 30_000);
         const context = {
             awsRequestId: randomUUID(),
-            functionName: "callback-worker",
+            functionName,
             functionVersion: "$LATEST",
-            invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:callback-worker",
+            invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
             memoryLimitInMB: "256",
-            logGroupName: "/aws/lambda/callback-worker",
+            logGroupName: `/aws/lambda/${functionName}`,
             logStreamName: "fake",
             callbackWaitsForEmptyEventLoop: true,
             getRemainingTimeInMillis: () => deadline - Date.now(),

@@ -54,11 +54,13 @@ dist/callback-handler/ and the policy pack to policy/bin/index.js. The bundles a
 each stage on stderr. Exit 1 when a stage fails.
 Options:
 ${HELP}`,
-    start: `Usage: npm start -- [--scenario NAME] [--input JSON] [--timeout-seconds N] [--time-scale N] [--stack NAME] [--json]
+    start: `Usage: npm start -- [--scenario NAME] [--input JSON] [--expect OUTCOME] [--timeout-seconds N] [--time-scale N] [--stack NAME] [--json]
        npm start -- --serve [--stack NAME]
 Runs one execution of the callback flow offline (a local harness; production runs on AWS) and prints
-its trace. Exit 0 when the scenario ends as expected, 1 when it does not or the stack's configuration
-is invalid, 2 on bad flags.
+its trace. Exit 0 when it ends as expected, 1 when it does not or the stack's configuration is
+invalid, 2 on bad flags. The expected outcome follows the input: FAILED (Input.NotAnObject) for one that
+is not an object; with the default worker, FAILED (Callback.Rejected) for {"decision": "reject"} and
+SUCCEEDED otherwise; the no-answer scenarios fail at the heartbeat or the timeout. --expect overrides it.
 Scenarios:
 ${Object.entries(SCENARIOS)
     .map(([name, about]) => `  ${name.padEnd(8)} ${about}`)
@@ -68,6 +70,7 @@ scenario: 1 for approve and reject, 10 for hung, 100 for the others). The trace 
 Options:
   --scenario NAME        the scenario to run (default approve)
   --input JSON           the execution input (default the scenario's)
+  --expect OUTCOME       the outcome expected: succeeded, failed or timed_out, optionally :ERROR (failed:Callback.Rejected)
   --timeout-seconds N    re-render the definition with this taskTimeoutSeconds (checked like the stack's)
   --time-scale N         run the harness's clock N times faster than the wall clock (1 to 10000)
   --stack NAME           the stack whose Pulumi.<NAME>.yaml configures the definition (default dev)

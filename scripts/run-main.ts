@@ -8,6 +8,7 @@
  * - any other error is unexpected: printed with its stack when asked, exit 1.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { nearestName } from "../components/settings";
 
 /** Thrown by an argument parser when `--help` or `-h` is given: the command prints its usage and stops. */
 export class HelpRequest extends Error {
@@ -29,13 +30,17 @@ export class UsageError extends Error {
  * The names of the errors that are the user's to fix, printed without a stack trace. Matched by name,
  * not by class, so that an error from another copy of a module (the program under the mocked runtime)
  * or one this file does not import is recognised: StackConfigError (components/config.ts: the stack's
- * settings) and StackFileError (local/stack-config.ts: a Pulumi.<stack>.yaml that does not parse).
+ * settings), StackFileError (local/stack-config.ts: a Pulumi.<stack>.yaml that does not parse),
+ * ProgramError (local/program.ts: a component refused its arguments) and LocalRunError
+ * (local/support.ts: a workflow the local harness cannot run faithfully, a program it cannot read).
  */
 export const USER_ERRORS: ReadonlySet<string> = new Set([
     "UsageError",
     "StackConfigError",
     "StackFileError",
     "CredentialsError",
+    "ProgramError",
+    "LocalRunError",
 ]);
 
 export function isUserError(error: unknown): error is Error {
@@ -48,12 +53,25 @@ export function asksForHelp(argv: readonly string[]): boolean {
     return (separator >= 0 ? argv.slice(0, separator) : argv).some((arg) => arg === "--help" || arg === "-h");
 }
 
-/** `node:util` parseArgs, its errors (an unknown option, a missing value) thrown as {@link UsageError}s. */
+/**
+ * `node:util` parseArgs, its errors (an unknown option, a missing value) thrown as {@link UsageError}s;
+ * an unknown option is named with the nearest valid one when one is near (`--scenrio`: `--scenario`).
+ */
 export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
     try {
         return parseArgs(config);
     } catch (error) {
         if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS_")) {
+            const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec(error.message)?.[1];
+            if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && unknown !== undefined) {
+                const flags = Object.keys(config.options ?? {}).map((name) => `--${name}`);
+                const nearest = nearestName(unknown.startsWith("--") ? unknown : `-${unknown}`, flags);
+                throw new UsageError(
+                    nearest.startsWith("did you mean")
+                        ? `Unknown option '${unknown}': ${nearest}`
+                        : `Unknown option '${unknown}'.`,
+                );
+            }
             throw new UsageError(error.message);
         }
         throw error;

@@ -15,7 +15,11 @@
  * - bundles a worker of its own with esbuild from the installed worker SDK;
  * - installs the tarball into a copy of examples/orders (its own package.json and Pulumi.yaml),
  *   type-checks it with its own tsconfig (`skipLibCheck: false`) and runs its program under the mocked
- *   runtime: two channels, each with its own worker bundled from the project's directory, one workflow.
+ *   runtime: two channels, each with its own worker bundled from the project's directory, one workflow;
+ * - runs that project's workflow offline with the installed command, `callback-workflow-local` (its
+ *   program under mocks, each worker bundled as the program bundles it, in a Lambda-like process), on
+ *   an order that succeeds and one that fails, and runs a consumer's own workflow the same way;
+ *   type-checks a script that calls `runLocally` from `callback-workflow/local`.
  * Exits 0 when all holds; prints what failed and exits 1 otherwise. Keeps the folder with `--keep`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -94,7 +98,7 @@ try {
                 outDir: "build",
                 types: ["node"],
             },
-            include: ["index.ts", "worker.ts"],
+            include: ["index.ts", "worker.ts", "program.ts", "local.ts"],
         }),
     );
     // @pulumi/policy's published index.d.ts does not compile without skipLibCheck (its proxy.d.ts is
@@ -228,6 +232,30 @@ main().catch((error: unknown) => {
 `,
     );
 
+    // A program as the consumer deploys it (no mocks of its own), for the local harness.
+    writeFileSync(
+        path.join(project, "program.ts"),
+        `import * as path from "node:path";
+import { CallbackWorkflow } from "${pkg.name}";
+
+const orders = new CallbackWorkflow("orders", { workerEntry: path.resolve(__dirname, "..", "worker.ts") });
+export const stateMachineArn = orders.stateMachineArn;
+`,
+    );
+    writeFileSync(
+        path.join(project, "local.ts"),
+        `import { runLocally, type LocalRunReport } from "${pkg.name}/local";
+
+export async function check(): Promise<LocalRunReport> {
+    const report = await runLocally({ program: "build/program.js", workflow: "orders", input: { order: 1 } });
+    if (!report.asExpected) {
+        throw new Error(\`\${report.status} \${report.error ?? ""}: \${report.cause ?? ""}\`);
+    }
+    return report;
+}
+`,
+    );
+
     step("installing the tarball and its peers (prefer npm's cache)…");
     npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], project);
 
@@ -336,6 +364,20 @@ main().catch((error: unknown) => {
     });
     const bytes = result.outputFiles.reduce((n, f) => n + f.contents.length, 0);
     step(`worker bundle: ${(bytes / 1024).toFixed(0)} kB`);
+    step("running the consumer's workflow offline with callback-workflow-local…");
+    const local = JSON.parse(
+        execFileSync(
+            path.join(project, "node_modules", ".bin", "callback-workflow-local"),
+            ["build/program.js", "--workflow", "orders", "--input", '{"order": 1}', "--json"],
+            { cwd: project, encoding: "utf8", timeout: 120_000 },
+        ),
+    );
+    if (local.status !== "SUCCEEDED" || JSON.stringify(local.output) !== '{"checked":true}') {
+        throw new Error(
+            `callback-workflow-local: ${local.status} ${local.error ?? ""} ${JSON.stringify(local.output)}`,
+        );
+    }
+    step(`callback-workflow-local: ${local.status} in ${local.durationMs} ms, output ${JSON.stringify(local.output)}`);
 
     await exampleProject(tarball);
     console.log("test:package: the packed tarball works in a consumer project");
@@ -436,5 +478,53 @@ program.stateMachineArn.apply(async () => {
     }
     step(
         `examples/orders: ${out.components.length} components, workers ${out.workers.join(", ")}, ${states.length} states`,
+    );
+
+    // The example's workflow offline, as its README tells a consumer to run it: both workers answer.
+    const runLocal = (input, expect) => {
+        const ran = spawnSync(
+            path.join(project, "node_modules", ".bin", "callback-workflow-local"),
+            [
+                "bin/index.js",
+                "--workflow",
+                "orders",
+                "--input",
+                JSON.stringify(input),
+                "--expect",
+                expect,
+                "--time-scale",
+                "100",
+                "--json",
+            ],
+            { cwd: project, encoding: "utf8", timeout: 120_000 },
+        );
+        if (ran.status !== 0) {
+            throw new Error(
+                `examples/orders: callback-workflow-local --expect ${expect} exited ${ran.status}: ${ran.stderr}${ran.stdout.slice(0, 2000)}`,
+            );
+        }
+        return JSON.parse(ran.stdout);
+    };
+    step("examples/orders: running its workflow offline with callback-workflow-local…");
+    const items = [
+        { sku: "sku-apple", quantity: 2 },
+        { sku: "sku-pear", quantity: 1 },
+    ];
+    const good = runLocal({ orderId: "o-1", customerId: "c-1", total: 120, items }, "succeeded");
+    if (
+        JSON.stringify(good.output?.picked) !==
+        JSON.stringify(items.map((i) => ({ picked: i.sku, quantity: i.quantity })))
+    ) {
+        throw new Error(`examples/orders: picked ${JSON.stringify(good.output?.picked)}`);
+    }
+    const short = runLocal(
+        { orderId: "o-2", customerId: "c-1", total: 30, items: [{ sku: "sku-plum", quantity: 1 }] },
+        "failed:Stock.Unavailable",
+    );
+    if (short.cause !== "Not enough in stock for order o-2: sku-plum.") {
+        throw new Error(`examples/orders: the failed order's cause is ${JSON.stringify(short.cause)}`);
+    }
+    step(
+        `examples/orders: SUCCEEDED in ${good.durationMs} ms; the short order FAILED (${short.error}): ${short.cause}`,
     );
 }

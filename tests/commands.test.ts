@@ -12,13 +12,14 @@ import { USAGE as BENCH_PROGRAM_USAGE } from "../bench/program";
 import { USAGE as BENCH_WORKER_USAGE } from "../bench/worker";
 import { REPO_ROOT } from "../components/bundle";
 import { USAGE as START_USAGE, type ScenarioReport } from "../local/cli";
+import { USAGE as RUN_USAGE } from "../local/run-cli";
 import { USAGE as BUILD_USAGE } from "../scripts/build";
 import { USAGE as CHECK_CONFIG_USAGE } from "../scripts/check-config";
 import { USAGE as PR_COMMENT_USAGE } from "../scripts/pr-comment";
 import { Progress } from "../scripts/progress";
 import { USAGE as PULUMI_USAGE } from "../scripts/pulumi";
 import { USAGE as RELEASE_CHECK_USAGE } from "../scripts/release-check";
-import { HelpRequest, reportError, UsageError } from "../scripts/run-main";
+import { HelpRequest, parseFlags, reportError, UsageError } from "../scripts/run-main";
 import { USAGE as SMOKE_USAGE } from "../scripts/smoke";
 
 interface Ran {
@@ -53,6 +54,7 @@ const mtime = async (file: string): Promise<number | undefined> =>
 /** The entries of package scripts and the scripts run on their own, with their usage. */
 const ENTRIES: ReadonlyArray<readonly [string, string]> = [
     ["build/local/cli.js", START_USAGE],
+    ["build/local/run-cli.js", RUN_USAGE],
     ["build/scripts/smoke.js", SMOKE_USAGE],
     ["build/scripts/pr-comment.js", PR_COMMENT_USAGE],
     ["build/scripts/pulumi.js", PULUMI_USAGE],
@@ -208,6 +210,24 @@ describe("npm start: its output", function () {
         assert.doesNotMatch(stderr, STACK_TRACE);
     });
 
+    it("must print a component's refusal of the stack's settings alone: exit 1, no stack trace", async () => {
+        const workerStack = `cli-worker.${process.pid}`;
+        const workerStackFile = path.join(REPO_ROOT, `Pulumi.${workerStack}.yaml`);
+        await writeFile(workerStackFile, "config:\n  callback-workflow:workerEntry: no/such/worker.ts\n");
+        try {
+            const { code, stdout, stderr } = await node("build/local/cli.js", "--stack", workerStack);
+            assert.equal(code, 1, stderr);
+            assert.equal(stdout, "");
+            assert.match(
+                stderr,
+                /^Invalid arguments for CallbackWorkflow "callback":\n- `workerEntry` must name the worker's module: /,
+            );
+            assert.doesNotMatch(stderr, STACK_TRACE);
+        } finally {
+            await rm(workerStackFile, { force: true });
+        }
+    });
+
     it("must print what the Pulumi CLI would refuse alone, before the program runs: exit 1, no stack trace", async () => {
         await writeFile(
             cliStackFile,
@@ -248,7 +268,7 @@ describe("scripts/run-main.ts: user errors and unexpected ones", () => {
         });
     });
 
-    for (const name of ["StackConfigError", "StackFileError"]) {
+    for (const name of ["StackConfigError", "StackFileError", "ProgramError", "LocalRunError"]) {
         it(`must print a ${name}'s message alone, without its stack, exit 1 (matched by name)`, () => {
             assert.deepEqual(reportError(named(name, "Pulumi.dev.yaml: line 3: duplicate key a"), { stack: true }), {
                 code: 1,
@@ -256,6 +276,22 @@ describe("scripts/run-main.ts: user errors and unexpected ones", () => {
             });
         });
     }
+
+    it("must name an unknown flag with the nearest valid one, when one is near", () => {
+        const options = { scenario: { type: "string" }, "time-scale": { type: "string" } } as const;
+        const refusal = (args: string[]) => {
+            try {
+                parseFlags({ args, options, strict: true });
+            } catch (error) {
+                return error instanceof UsageError ? error.message : `not a usage error: ${String(error)}`;
+            }
+            return "accepted";
+        };
+        assert.equal(refusal(["--scenrio", "x"]), "Unknown option '--scenrio': did you mean `--scenario`?");
+        assert.equal(refusal(["--timescale", "5"]), "Unknown option '--timescale': did you mean `--time-scale`?");
+        assert.equal(refusal(["--bogus"]), "Unknown option '--bogus'.");
+        assert.equal(refusal(["--scenario"]), "Option '--scenario <value>' argument missing");
+    });
 
     it("must keep an unexpected error's stack when asked", () => {
         const error = new TypeError("x is undefined");

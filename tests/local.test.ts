@@ -4,9 +4,12 @@
  */
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import {
+    expectationFor,
     parseCli,
     renderScenarioStack,
     runScenario,
@@ -138,6 +141,92 @@ describe("local harness: the scenarios end to end, with the dev stack's own sett
     });
 });
 
+describe("local harness: the expected outcome follows the input; the real error and cause", function () {
+    this.timeout(30_000);
+    let stack: RenderedStack;
+    before(async () => {
+        stack = await renderScenarioStack(undefined);
+    });
+
+    it("must run the README's reject --input example as expected: FAILED (Callback.Rejected), with the worker's cause", async () => {
+        const line = /^npm start -- --input '(.+)'$/m.exec(readFileSync(path.join(REPO_ROOT, "README.md"), "utf8"));
+        assert.ok(line?.[1], "the README shows npm start -- --input '...'");
+        const input = JSON.parse(line[1]) as { decision: string; reason: string };
+        assert.equal(input.decision, "reject");
+        const report = await runScenario("approve", { stack, input });
+        assert.equal(report.status, "FAILED");
+        assert.ok(report.asExpected, `${report.expected}: ${report.expectedBecause}`);
+        assert.equal(report.expected, "FAILED (Callback.Rejected)");
+        assert.equal(report.error, "Callback.Rejected");
+        // The execution's own cause is its Fail state's; where it failed carries the worker's.
+        assert.equal(
+            report.cause,
+            "The callback task failed; the Notify Failure message and the execution history say why.",
+        );
+        assert.deepEqual(report.failures[0], {
+            state: "Start Task And Wait For Callback",
+            error: "Callback.Rejected",
+            cause: input.reason,
+        });
+    });
+
+    it("must expect what the definition and the default worker do with an input, else the scenario's", () => {
+        const dev: Pick<RenderedStack, "definition" | "workerEntry"> = {
+            definition: stack.definition,
+            workerEntry: undefined,
+        };
+        const expect = (scenario: ScenarioName, input: unknown, on = dev) =>
+            expectationFor(scenario, input, on).expectation;
+        assert.deepEqual(expect("approve", undefined), { status: "SUCCEEDED" });
+        assert.deepEqual(expect("approve", { decision: "reject" }), { status: "FAILED", error: "Callback.Rejected" });
+        assert.deepEqual(expect("reject", { decision: "approve" }), { status: "SUCCEEDED" });
+        assert.deepEqual(expect("crash", { decision: "reject" }), { status: "FAILED", error: "Callback.Rejected" });
+        for (const input of ["text", [1], 3, null]) {
+            assert.deepEqual(expect("approve", input), { status: "FAILED", error: "Input.NotAnObject" });
+            assert.deepEqual(expect("timeout", input), { status: "FAILED", error: "Input.NotAnObject" });
+        }
+        assert.deepEqual(expect("poison", { decision: "approve" }), {
+            status: "FAILED",
+            error: "States.HeartbeatTimeout",
+        });
+        const noHeartbeat = JSON.parse(
+            JSON.stringify(stack.definition).replace(/"HeartbeatSeconds":\d+,?/, ""),
+        ) as Record<string, unknown>;
+        assert.deepEqual(expect("timeout", {}, { definition: noHeartbeat, workerEntry: undefined }), {
+            status: "FAILED",
+            error: "States.Timeout",
+        });
+        // A worker of the stack's own decides as it will: no error name is assumed.
+        const custom = { definition: stack.definition, workerEntry: "workers/mine.ts" };
+        assert.deepEqual(expect("approve", { decision: "reject" }, custom), { status: "SUCCEEDED" });
+        assert.deepEqual(expect("reject", {}, custom), { status: "FAILED" });
+    });
+});
+
+describe("local harness: npm start runs the stack's workerEntry", function () {
+    this.timeout(30_000);
+    // A stack of its own, with a dot in its name so that tests listing the committed stacks do not see it.
+    const name = `local-worker.${process.pid}`;
+    const file = path.join(REPO_ROOT, `Pulumi.${name}.yaml`);
+    before(() =>
+        writeFile(
+            file,
+            `${readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8")}  callback-workflow:workerEntry: tests/fixtures/echo-worker.ts\n`,
+        ),
+    );
+    after(() => rm(file, { force: true }));
+
+    it("must answer with the stack's own worker, bundled as the program bundles it, not the default one", async () => {
+        const stack = await renderScenarioStack(undefined, name);
+        assert.equal(stack.workerEntry, "tests/fixtures/echo-worker.ts");
+        const report = await runScenario("approve", { stack });
+        assert.equal(report.status, "SUCCEEDED");
+        // The echo worker answers with its input; the default worker with {"status": "completed", ...}.
+        assert.deepEqual(report.output, { echo: { order: 42, decision: "approve" } });
+        assert.match(report.expectedBecause, /the stack's worker \(tests\/fixtures\/echo-worker\.ts\) decides/);
+    });
+});
+
 describe("local harness: smoke script against the loopback endpoint", function () {
     this.timeout(20_000);
     let stack: RenderedStack;
@@ -226,6 +315,7 @@ describe("local harness: command line", () => {
         assert.deepEqual(parseCli([]), {
             scenario: "approve",
             input: undefined,
+            expect: undefined,
             timeoutSeconds: undefined,
             timeScale: undefined,
             stack: "dev",
@@ -241,6 +331,8 @@ describe("local harness: command line", () => {
                 "timeout",
                 "--input",
                 '{"a":1}',
+                "--expect",
+                "failed:States.Timeout",
                 "--timeout-seconds",
                 "5",
                 "--stack",
@@ -250,6 +342,7 @@ describe("local harness: command line", () => {
             {
                 scenario: "timeout",
                 input: { a: 1 },
+                expect: { status: "FAILED", error: "States.Timeout" },
                 timeoutSeconds: 5,
                 timeScale: undefined,
                 stack: "prod",
@@ -268,6 +361,11 @@ describe("local harness: command line", () => {
         [["--input", "{order: 1}"], "--input must be JSON, such as '{\"order\": 42}'"],
         [["--timeout-seconds", "0"], '--timeout-seconds must be a positive integer (got "0").'],
         [["--verbose"], "Unknown option '--verbose'"],
+        [["--scenrio", "crash"], "Unknown option '--scenrio': did you mean `--scenario`?"],
+        [
+            ["--expect", "maybe"],
+            '--expect must be succeeded, failed or timed_out, and for failed or timed_out optionally :ERROR (got "maybe").',
+        ],
         [["--stack", "../dev"], '--stack must name a stack, such as dev or prod (got "../dev").'],
         [["--stack", "staging"], "--stack staging: there is no Pulumi.staging.yaml."],
     ] as const) {

@@ -17,6 +17,7 @@ interface PackageJson {
     readonly name: string;
     readonly main: string;
     readonly types: string;
+    readonly bin: Readonly<Record<string, string>>;
     readonly private?: boolean;
     readonly exports: Readonly<Record<string, string | { readonly types: string; readonly default: string }>>;
     readonly dependencies: Readonly<Record<string, string>>;
@@ -34,6 +35,8 @@ const ENTRIES: ReadonlyArray<readonly [string, string]> = [
     ["./policy", "policies"],
     ["./policy", "runPolicies"],
     ["./policy", "recordProgram"],
+    ["./local", "runLocally"],
+    ["./local", "LocalHarness"],
 ];
 
 function runNode(code: string): Promise<string> {
@@ -142,6 +145,10 @@ describe("the library package", () => {
             "build/policy/library.d.ts",
             "build/policy/runner.d.ts",
             "build/policy/record.d.ts",
+            "build/local/index.d.ts",
+            "build/local/run-cli.js",
+            // Forked by path (the worker's Lambda-like process), not required: no walk finds it.
+            "build/local/lambda-runtime.js",
             "handlers/callback/handler.ts",
             "handlers/callback/lambda-credentials.ts",
             "policy/PulumiPolicy.yaml",
@@ -150,12 +157,30 @@ describe("the library package", () => {
         ]) {
             assert.ok(files.includes(needed), `the tarball holds ${needed}`);
         }
-        const stray = files.filter((f) =>
-            /^(build\/)?(tests|bench|scripts|local|\.github|\.ci|docs)\/|^Pulumi\.|^build\/index\.|\.tsbuildinfo$/.test(
+        // The local harness ships for consumers (callback-workflow/local and its command) with the one
+        // script module it runs on; npm start's layer over this repository's own stacks does not.
+        const shipped = (f: string) =>
+            /^build\/local\/(index|run|run-cli|engine|program|support|expectation|report|pulumi-program|lambda-process|lambda-runtime|queue|sfn-endpoint)\.(js|d\.ts)(\.map)?$/.test(
                 f,
-            ),
+            ) || /^build\/scripts\/run-main\.(js|d\.ts)(\.map)?$/.test(f);
+        const stray = files.filter(
+            (f) =>
+                !shipped(f) &&
+                /^(build\/)?(tests|bench|scripts|local|\.github|\.ci|docs)\/|^Pulumi\.|^build\/index\.|\.tsbuildinfo$/.test(
+                    f,
+                ),
         );
         assert.deepEqual(stray, []);
+        for (const notShipped of ["build/local/cli.js", "build/local/harness.js", "build/local/stack-config.js"]) {
+            assert.ok(!files.includes(notShipped), `${notShipped} is npm start's, not the library's`);
+        }
+        // The command: a shipped file that runs under node, with everything it loads.
+        for (const [name, target] of Object.entries(pkg.bin)) {
+            assert.match(readFileSync(path.join(REPO_ROOT, target), "utf8"), /^#!\/usr\/bin\/env node\n/, name);
+            for (const file of localClosure(target)) {
+                assert.ok(files.includes(file), `bin ${name} needs ${file}, which the tarball does not hold`);
+            }
+        }
         // Every module an entry loads, and every declaration its types import, is in the tarball (the
         // walk follows the policy entry to the runner, the recorder and the policies' helpers).
         const policyEntry = localClosure("build/policy/library.js");
@@ -170,6 +195,12 @@ describe("the library package", () => {
                 assert.ok(files.includes(file), `${subpath} needs ${file}, which the tarball does not hold`);
             }
         }
+    });
+
+    it("runs the local harness on a pinned dependency, with the command callback-workflow-local", () => {
+        assert.equal(pkg.dependencies["aws-local-stepfunctions"], "3.0.0");
+        assert.equal(pkg.devDependencies["aws-local-stepfunctions"], undefined);
+        assert.deepEqual(pkg.bin, { "callback-workflow-local": "build/local/run-cli.js" });
     });
 
     it("starts no Pulumi runtime and constructs no policy pack when callback-workflow/policy is imported", async () => {
