@@ -133,6 +133,17 @@ interface PendingToken {
     readonly stopClock: () => void;
 }
 
+/**
+ * Ends the wait of a task whose execution (or Map or Parallel) is over: its promise is rejected, so the
+ * interpreter's own timeout timer for it is cleared instead of keeping the process alive until it fires.
+ * Nothing reads the outcome: the execution has already ended.
+ */
+function settleOver(pending: PendingToken): void {
+    const error = new Error(`The task ${pending.state} is over: its execution or container ended.`);
+    error.name = "States.TaskOver";
+    pending.reject(error);
+}
+
 /** Step Functions' default task timeout: 99999999 seconds (the interpreter's is 60). */
 const TASK_DEFAULT_TIMEOUT_SECONDS = 99_999_999;
 /** The longest timer Node.js keeps (2^31 - 1 ms); longer ones fire at once. */
@@ -535,10 +546,9 @@ export class LocalHarness {
         await Promise.all(this.pollers.map((p) => p.stop()));
         await Promise.all([...this.workers.values()].map((w) => w.stop()));
         await this.endpoint?.close();
-        for (const { stopClock } of this.pending.values()) {
-            stopClock();
-        }
+        const over = [...this.pending.values()];
         this.pending.clear();
+        over.forEach(settleOver);
         await Promise.all([...this.executions.values()].map((e) => e.done));
         if (this.directory !== undefined) {
             await rm(this.directory, { recursive: true, force: true });
@@ -739,8 +749,8 @@ export class LocalHarness {
         // Its tasks are over: an answer to one of their tokens is now TaskTimedOut, as on AWS.
         for (const [token, pending] of this.pending) {
             if (pending.executionArn === execution.executionArn) {
-                pending.stopClock();
                 this.pending.delete(token);
+                settleOver(pending);
             }
         }
         const took = execution.stopDate - execution.startDate;
@@ -754,8 +764,8 @@ export class LocalHarness {
                 pending.executionArn === execution.executionArn &&
                 (plan.ancestors.get(pending.state) ?? []).includes(container)
             ) {
-                pending.stopClock();
                 this.pending.delete(token);
+                settleOver(pending);
                 this.log("sfn", `task token ${tokenRef(token)} of ${pending.state} is over: ${container} ended`);
             }
         }

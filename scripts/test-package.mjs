@@ -20,10 +20,12 @@
  *   program under mocks, each worker bundled as the program bundles it, in a Lambda-like process), on
  *   an order that succeeds and one that fails, and runs a consumer's own workflow the same way;
  *   type-checks a script that calls `runLocally` from `callback-workflow/local`.
+ * Then runs the slow tests kept out of `npm test`: tests/*.slow-test.ts (the plugin as the Pulumi
+ * language host runs it, from a fresh checkout that builds itself).
  * Exits 0 when all holds; prints what failed and exits 1 otherwise. Keeps the folder with `--keep`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { cpSync, readdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -381,6 +383,15 @@ export async function check(): Promise<LocalRunReport> {
 
     await exampleProject(tarball);
     console.log("test:package: the packed tarball works in a consumer project");
+    step("the slow tests (build/tests/*.slow-test.js)…");
+    const slow = readdirSync(path.join(ROOT, "build", "tests"))
+        .filter((file) => file.endsWith(".slow-test.js"))
+        .map((file) => path.join(ROOT, "build", "tests", file));
+    execFileSync(
+        process.execPath,
+        [path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js"), "--no-config", "--timeout", "120000", ...slow],
+        { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] },
+    );
 } catch (error) {
     failed = true;
     console.error(`test:package: FAILED: ${error instanceof Error ? error.message : String(error)}`);
