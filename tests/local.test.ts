@@ -149,7 +149,9 @@ describe("local harness: the expected outcome follows the input; the real error 
     });
 
     it("must run the README's reject --input example as expected: FAILED (Callback.Rejected), with the worker's cause", async () => {
-        const line = /^npm start -- --input '([^']+)'(?:\s+#.*)?$/m.exec(readFileSync(path.join(REPO_ROOT, "README.md"), "utf8"));
+        const line = /^npm start -- --input '([^']+)'(?:\s+#.*)?$/m.exec(
+            readFileSync(path.join(REPO_ROOT, "README.md"), "utf8"),
+        );
         assert.ok(line?.[1], "the README shows npm start -- --input '...'");
         const input = JSON.parse(line[1]) as { decision: string; reason: string };
         assert.equal(input.decision, "reject");
