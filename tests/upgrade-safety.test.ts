@@ -94,7 +94,9 @@ interface ReleasedRegistration {
 /**
  * What the current program registers that 0.1.0 did not: the two components the resources moved into
  * and the worker's grant to answer the workflow (a statement of the worker's policy before); in prod
- * the queue-age alarm and the state machine's own key policy, added since (CHANGELOG).
+ * the queue-age alarm and the state machine's own key policy, added after the 0.1.0 release (tag
+ * v0.1.0, commit 9620d20, whose tree recorded tests/expected/0.1.0/) by the timing and encryption work
+ * (CHANGELOG, "Added").
  */
 const ADDED_SINCE_0_1_0 = {
     all: [
