@@ -19,7 +19,7 @@ import {
 import { callbackDefinition } from "./definition";
 import { denyInsecureTransport, renderPolicy } from "./iam";
 import { queueAgeAlarmSeconds } from "./limits";
-import { createAlarmTopic, createComponentKey } from "./resources";
+import { alarmTopicOf, createComponentKey } from "./resources";
 import {
     argProblems,
     nameProblems,
@@ -143,17 +143,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         });
 
         // One alarm topic for the channel's and the workflow's alarms.
-        const alarmTopicArn = !settings.alarms
-            ? undefined
-            : settings.alarmTopicArn !== undefined
-              ? pulumi.output(settings.alarmTopicArn)
-              : createAlarmTopic(name, parent, {
-                    kmsKeyArn,
-                    partition,
-                    accountId,
-                    emails: settings.alarmEmails,
-                    tags,
-                });
+        const alarmTopicArn = alarmTopicOf(name, parent, settings, { kmsKeyArn, partition, accountId, tags });
         const shared = {
             ...(kmsKeyArn !== undefined ? { kmsKey: kmsKeyArn } : {}),
             alarms: settings.alarms,

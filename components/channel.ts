@@ -43,7 +43,7 @@ import {
     SEND_TASK_ACTIONS,
 } from "./iam";
 import { AWS_LIMITS, callTimeoutMsFor, queueAgeAlarmSeconds, timingProblems, workerHeartbeatInterval } from "./limits";
-import { alarmCommon, childOptions, createAlarmTopic, createComponentKey, type ChildOptions } from "./resources";
+import { alarmCommon, alarmTopicOf, childOptions, createComponentKey, type ChildOptions } from "./resources";
 import {
     argProblems,
     DEFAULT_MESSAGE_TITLE,
@@ -558,18 +558,8 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
                 settings.heartbeatSeconds,
                 settings.queueRetentionSeconds,
             );
-        let alarmTopicArn: pulumi.Output<string> | undefined;
-        if (settings.alarms) {
-            alarmTopicArn =
-                settings.alarmTopicArn !== undefined
-                    ? pulumi.output(settings.alarmTopicArn)
-                    : createAlarmTopic(name, where, {
-                          kmsKeyArn,
-                          partition,
-                          accountId,
-                          emails: settings.alarmEmails,
-                          tags,
-                      });
+        const alarmTopicArn = alarmTopicOf(name, where, settings, { kmsKeyArn, partition, accountId, tags });
+        if (alarmTopicArn !== undefined) {
             const common = alarmCommon(alarmTopicArn, tags);
             new cloudwatch.MetricAlarm(
                 `${name}-dlq-not-empty`,

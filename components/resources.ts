@@ -116,6 +116,28 @@ export function createAlarmTopic(
     return pulumi.all([topic.arn, policy.id]).apply(([arn]) => arn);
 }
 
+/**
+ * Where a component's alarms go: nowhere with alarms off, the given `alarmTopicArn`, or a topic it
+ * creates (see {@link createAlarmTopic}).
+ */
+export function alarmTopicOf(
+    name: string,
+    where: ChildOptions,
+    settings: {
+        readonly alarms: boolean;
+        readonly alarmTopicArn: pulumi.Input<string> | undefined;
+        readonly alarmEmails: readonly string[];
+    },
+    inputs: Omit<Parameters<typeof createAlarmTopic>[2], "emails">,
+): pulumi.Output<string> | undefined {
+    if (!settings.alarms) {
+        return undefined;
+    }
+    return settings.alarmTopicArn !== undefined
+        ? pulumi.output(settings.alarmTopicArn)
+        : createAlarmTopic(name, where, { ...inputs, emails: settings.alarmEmails });
+}
+
 /** What every alarm of these components shares: fires above the threshold, tells the topic both ways. */
 export function alarmCommon(topicArn: pulumi.Input<string>, tags: Readonly<Record<string, string>>) {
     return {

@@ -30,7 +30,7 @@ import {
     stateMachineServiceStatements,
     type PolicyStatement,
 } from "./iam";
-import { alarmCommon, childOptions, createAlarmTopic, createComponentKey, type ChildOptions } from "./resources";
+import { alarmCommon, alarmTopicOf, childOptions, createComponentKey, type ChildOptions } from "./resources";
 import {
     argProblems,
     nameProblems,
@@ -283,18 +283,8 @@ export class Workflow extends pulumi.ComponentResource {
             });
         }
 
-        let alarmTopicArn: pulumi.Output<string> | undefined;
-        if (settings.alarms) {
-            alarmTopicArn =
-                settings.alarmTopicArn !== undefined
-                    ? pulumi.output(settings.alarmTopicArn)
-                    : createAlarmTopic(name, where, {
-                          kmsKeyArn,
-                          partition,
-                          accountId,
-                          emails: settings.alarmEmails,
-                          tags,
-                      });
+        const alarmTopicArn = alarmTopicOf(name, where, settings, { kmsKeyArn, partition, accountId, tags });
+        if (alarmTopicArn !== undefined) {
             const common = alarmCommon(alarmTopicArn, tags);
             for (const [suffix, metricName, what] of [
                 ["executions-failed", "ExecutionsFailed", "failed"],
