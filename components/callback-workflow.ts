@@ -28,7 +28,7 @@ import {
     type CallbackWorkflowArgs,
     type ResolvedArgs,
 } from "./settings";
-import { Workflow, type WorkflowArgs } from "./workflow";
+import { Workflow, WORKFLOW_SETTINGS, type WorkflowArgs } from "./workflow";
 
 export type { CallbackWorkflowArgs } from "./settings";
 export { MAX_NAME_LENGTH } from "./settings";
@@ -36,34 +36,16 @@ export { MAX_NAME_LENGTH } from "./settings";
 /** The component's type token (`<package>:<module>:<type>`); never rename it without an alias. */
 export const CALLBACK_WORKFLOW_TYPE = "callback:index:CallbackWorkflow";
 
-/** The argument names a CallbackWorkflow takes. */
+/** The argument names a CallbackWorkflow takes: its channel's and its workflow's settings, and its own. */
 export const CALLBACK_WORKFLOW_ARG_KEYS: readonly string[] = [
-    "taskTimeoutSeconds",
-    "heartbeatSeconds",
-    "maxReceiveCount",
-    "workerTimeoutSeconds",
-    "workerMemoryMb",
-    "workerConcurrency",
-    "batchSize",
-    "batchingWindowSeconds",
-    "maxConcurrency",
-    "queueRetentionSeconds",
-    "dlqRetentionSeconds",
-    "logRetentionDays",
-    "runtime",
-    "stateMachineLogLevel",
-    "includeExecutionData",
-    "tracing",
-    "workerLogLevel",
-    "kmsKey",
-    "alarms",
-    "alarmTopicArn",
-    "alarmEmails",
-    "subscriptions",
-    "messageTitle",
-    "workerEntry",
-    "tags",
-] satisfies (keyof CallbackWorkflowArgs)[];
+    ...new Set<keyof CallbackWorkflowArgs>([
+        ...CHANNEL_SETTINGS,
+        ...WORKFLOW_SETTINGS,
+        "taskTimeoutSeconds",
+        "subscriptions",
+        "messageTitle",
+    ]),
+];
 
 /** Throws one error listing every invalid argument (`pulumi.InputPropertiesError`, as pulumi-eks does). */
 function validate(name: string, args: CallbackWorkflowArgs): ResolvedArgs {

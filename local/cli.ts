@@ -14,7 +14,7 @@ import type * as Harness from "./harness";
 import type { Execution, LocalCallbackHarness, RenderedStack, StateFailure, TraceEvent } from "./harness";
 import { REPO_ROOT } from "../components/bundle";
 import { describeExpectation, meetsExpectation, parseExpectation, type Expectation } from "./expectation";
-import { formatTrace, orderedPrinter, summaryLines, useColour } from "./report";
+import { formatTrace, orderedPrinter, printReport, useColour } from "./report";
 import { HelpRequest, parseFlags, runMain, UsageError } from "../scripts/run-main";
 
 /** The harness, loaded when first needed: --help and bad flags answer without loading Pulumi. */
@@ -402,17 +402,7 @@ async function main(): Promise<number> {
         ...(options.json ? {} : { onTrace: (event: TraceEvent) => printer.push(event) }),
     });
     printer.flush();
-    if (options.json) {
-        console.log(JSON.stringify(report, null, 2));
-    } else {
-        console.log(
-            [
-                "",
-                ...summaryLines(report, report),
-                `SNS messages: ${report.snsMessages.length}; dead-letter queue: ${report.deadLetters.length} message(s)`,
-            ].join("\n"),
-        );
-    }
+    printReport(report, options.json);
     return report.asExpected ? 0 : 1;
 }
 

@@ -73,3 +73,28 @@ export function summaryLines(
         ...(execution.output !== undefined ? [`output: ${JSON.stringify(execution.output)}`] : []),
     ];
 }
+
+/**
+ * Prints a run's result on stdout: the whole report as JSON, or the summary with what went to SNS and
+ * the dead-letter queues. The one ending of `npm start` and `callback-workflow-local`.
+ */
+export function printReport(
+    report: Parameters<typeof summaryLines>[0] &
+        Parameters<typeof summaryLines>[1] & {
+            readonly snsMessages: readonly unknown[];
+            readonly deadLetters: readonly unknown[];
+        },
+    json: boolean,
+): void {
+    if (json) {
+        console.log(JSON.stringify(report, null, 2));
+        return;
+    }
+    console.log(
+        [
+            "",
+            ...summaryLines(report, report),
+            `SNS messages: ${report.snsMessages.length}; dead-letter queue: ${report.deadLetters.length} message(s)`,
+        ].join("\n"),
+    );
+}

@@ -134,7 +134,7 @@ async function main(): Promise<number> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load; the same module a static import gives
     const { runLocally } = require("./run") as typeof Run;
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
-    const { formatTrace, orderedPrinter, summaryLines, useColour } = require("./report") as typeof Report;
+    const { formatTrace, orderedPrinter, printReport, useColour } = require("./report") as typeof Report;
     const colour = useColour();
     const printer = orderedPrinter((event) => console.log(formatTrace(event, colour, options.timeScale)));
     let started = false;
@@ -161,17 +161,7 @@ async function main(): Promise<number> {
               }),
     });
     printer.flush();
-    if (options.json) {
-        console.log(JSON.stringify(report, null, 2));
-    } else {
-        console.log(
-            [
-                "",
-                ...summaryLines(report, report),
-                `SNS messages: ${report.snsMessages.length}; dead-letter queues: ${report.deadLetters.length} message(s)`,
-            ].join("\n"),
-        );
-    }
+    printReport(report, options.json);
     return report.asExpected ? 0 : 1;
 }
 

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { CallbackWorkflow } from "../components/callback-workflow";
+import { CALLBACK_WORKFLOW_ARG_KEYS, CallbackWorkflow } from "../components/callback-workflow";
 import { CONFIG_DECLARATIONS, CONFIG_KEYS, CONFIG_NAMESPACE, type StackConfigError } from "../components/config";
 import { BOOLEAN_ARGS, DEFAULT_MESSAGE_TITLE, ENUM_ARGS, INTEGER_ARGS } from "../components/settings";
 import { PROJECT, runProgram } from "../local/pulumi-program";
@@ -225,6 +225,10 @@ describe("stack configuration", function () {
 });
 
 describe("component arguments", function () {
+    it("must take as arguments exactly the keys a stack configures", () => {
+        assert.deepEqual([...CALLBACK_WORKFLOW_ARG_KEYS].sort(), [...CONFIG_KEYS].sort());
+    });
+
     this.timeout(20_000);
 
     it("must refuse a name its resources' names cannot be built from, before registering anything", async () => {
