@@ -3,7 +3,8 @@
  * PolicyPack starts the analyzer's gRPC server).
  */
 import type { Policies } from "@pulumi/policy";
-import { sendTaskLeastPrivilege, iamNoWildcards } from "./iam";
+import { sendTaskLeastPrivilege } from "./iam";
+import { iamNoWildcards } from "./iam-wildcards";
 import { lambdaRuntimeSupported, sqsVisibilityCoversWorker } from "./lambda";
 import { logGroupRetention } from "./logs";
 import { snsEncryptedOrTlsOnly } from "./sns";

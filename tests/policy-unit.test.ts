@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { unknownCheckingProxy } from "@pulumi/policy/proxy";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { REPO_ROOT } from "../components/bundle";
-import { iamNoWildcards } from "../policy/iam";
+import { iamNoWildcards } from "../policy/iam-wildcards";
 import { lambdaRuntimeSupported } from "../policy/lambda";
 import { allStates, callbackTasks } from "../policy/lib/asl";
 import {
