@@ -1,21 +1,23 @@
 /**
- * IAM: who may answer task tokens (sendtask-least-privilege).
+ * IAM: who may answer task tokens (sendtask-least-privilege), judged by the grant itself, whoever holds
+ * it: the SendTask actions named (no wildcard), on exact state machine or activity ARNs, never held by
+ * a state machine's own role.
  */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { callbackTasks, parseDefinition } from "./lib/asl";
+import { allStates, callbackTasks, parseDefinition } from "./lib/asl";
 import {
-    isExactStateMachineArn,
+    actionMatches,
     managedPolicyName,
     MANAGED_POLICIES_GRANTING_SEND_TASK,
     parseDocument,
     SEND_TASK_ACTIONS,
     sendTaskActionsGranted,
-    trusts,
+    stepFunctionsArnKind,
     type Statement,
 } from "./lib/iam-documents";
-import { describe, isSqsSource, ofType, peek, referenced } from "./lib/stack";
+import { describe, ofType, propsOf, referencedAt, refersTo, type Reference } from "./lib/stack";
 import { T } from "./lib/types";
-import { UNKNOWN, Undecided, type Maybe } from "./lib/unknowns";
+import { at, UNKNOWN, Undecided, type Maybe } from "./lib/unknowns";
 
 /** Where a policy document is held, and by whom. */
 interface Grant {
@@ -24,59 +26,60 @@ interface Grant {
     /** How the document is reached, for messages: `RolePolicy "x"`, `Role "r" inline policy "p"`, ... */
     readonly via: string;
     readonly holderKind: "role" | "user" | "group" | "none";
-    /** The holding role in this stack, when the holder is one. */
-    readonly role: PolicyResource | undefined;
+    /** The holding role in this stack, when the holder is one (certain, or maybe while unknown). */
+    readonly role: Reference;
     /** The statements, UNKNOWN in preview, or why they cannot be read. */
     readonly statements: Maybe<Statement[] | string>;
     /** An AWS managed policy attached by ARN, by name. */
     readonly managed?: string;
 }
 
+const NO_ROLE: Reference = { found: [], maybe: [], unknown: false };
+
 function statementsOf(document: Maybe<unknown>): Maybe<Statement[] | string> {
     return document === UNKNOWN ? UNKNOWN : parseDocument(document);
 }
 
 /** Every IAM grant in the stack: inline, standalone and attached policies, managed policies by ARN. */
-export function grants(resources: readonly PolicyResource[], undecided: Undecided): Grant[] {
+export function grants(resources: readonly PolicyResource[]): Grant[] {
     const roles = ofType(resources, T.role);
     const policies = ofType(resources, T.policy);
     const found: Grant[] = [];
-    const roleOf = (carrier: PolicyResource, property: string): PolicyResource | undefined =>
-        referenced(carrier, property, roles, undecided)[0];
+    const documentOf = (carrier: PolicyResource): Maybe<Statement[] | string> =>
+        statementsOf(propsOf(carrier)["policy"]);
 
     for (const rp of ofType(resources, T.rolePolicy)) {
-        const role = roleOf(rp, "role");
-        const document = undecided.read(() => rp.props["policy"] as unknown);
-        found.push({ carrier: rp, via: describe(rp), holderKind: "role", role, statements: statementsOf(document) });
+        const role = referencedAt(rp, ["role"], roles);
+        found.push({ carrier: rp, via: describe(rp), holderKind: "role", role, statements: documentOf(rp) });
     }
     for (const role of roles) {
-        const inline = undecided.read(() => role.props["inlinePolicies"] as unknown);
+        const props = propsOf(role);
+        const self: Reference = { found: [role], maybe: [], unknown: false };
+        const inline = props["inlinePolicies"];
         if (Array.isArray(inline)) {
-            for (const [index, entry] of (inline as Array<{ name?: string; policy?: unknown }>).entries()) {
-                const document = undecided.read(() => entry.policy);
+            for (const [index, entry] of inline.entries()) {
+                const name = at(entry, "name");
                 found.push({
                     carrier: role,
-                    via: `${describe(role)} inline policy ${JSON.stringify(entry.name ?? index)}`,
+                    via: `${describe(role)} inline policy ${JSON.stringify(typeof name === "string" ? name : index)}`,
                     holderKind: "role",
-                    role,
-                    statements: statementsOf(document),
+                    role: self,
+                    statements: statementsOf(at(entry, "policy")),
                 });
             }
         }
-        const managed = undecided.read(() => role.props["managedPolicyArns"] as unknown);
-        if (Array.isArray(managed)) {
-            for (const arn of managed) {
-                const name = typeof arn === "string" ? managedPolicyName(arn) : undefined;
-                if (name !== undefined) {
-                    found.push({
-                        carrier: role,
-                        via: `${describe(role)} managedPolicyArns`,
-                        holderKind: "role",
-                        role,
-                        statements: [],
-                        managed: name,
-                    });
-                }
+        const managed = props["managedPolicyArns"];
+        for (const arn of Array.isArray(managed) ? managed : []) {
+            const name = typeof arn === "string" ? managedPolicyName(arn) : undefined;
+            if (name !== undefined) {
+                found.push({
+                    carrier: role,
+                    via: `${describe(role)} managedPolicyArns`,
+                    holderKind: "role",
+                    role: self,
+                    statements: [],
+                    managed: name,
+                });
             }
         }
     }
@@ -85,79 +88,94 @@ export function grants(resources: readonly PolicyResource[], undecided: Undecide
         [T.groupPolicy, "group", "group"],
     ] as const) {
         for (const carrier of ofType(resources, type)) {
-            const document = undecided.read(() => carrier.props["policy"] as unknown);
+            const holder = propsOf(carrier)[property];
             found.push({
                 carrier,
-                via: `${describe(carrier)} (${kind} ${JSON.stringify(peek(() => carrier.props[property] as unknown))})`,
+                via: `${describe(carrier)} (${kind} ${typeof holder === "string" ? JSON.stringify(holder) : "unknown"})`,
                 holderKind: kind,
-                role: undefined,
-                statements: statementsOf(document),
+                role: NO_ROLE,
+                statements: documentOf(carrier),
             });
         }
     }
 
     // Standalone policies: checked on their own, and again for every holder they are attached to.
     const attached = new Set<PolicyResource>();
-    const attachments: Array<[PolicyResource, "role" | "user" | "group", PolicyResource | undefined]> = [];
+    const attachments: Array<[PolicyResource, "role" | "user" | "group", Reference]> = [];
     for (const att of ofType(resources, T.rolePolicyAttachment)) {
-        attachments.push([att, "role", roleOf(att, "role")]);
+        attachments.push([att, "role", referencedAt(att, ["role"], roles)]);
     }
     for (const att of ofType(resources, T.userPolicyAttachment)) {
-        attachments.push([att, "user", undefined]);
+        attachments.push([att, "user", NO_ROLE]);
     }
     for (const att of ofType(resources, T.groupPolicyAttachment)) {
-        attachments.push([att, "group", undefined]);
+        attachments.push([att, "group", NO_ROLE]);
     }
     for (const att of ofType(resources, T.policyAttachment)) {
-        for (const role of referenced(att, "roles", roles, undecided)) {
-            attachments.push([att, "role", role]);
+        const held = referencedAt(att, ["roles"], roles);
+        for (const role of held.found) {
+            attachments.push([att, "role", { found: [role], maybe: [], unknown: false }]);
+        }
+        if (held.maybe.length > 0) {
+            attachments.push([att, "role", { found: [], maybe: held.maybe, unknown: true }]);
         }
         for (const kind of ["users", "groups"] as const) {
-            const holders = undecided.read(() => att.props[kind] as unknown);
+            const holders = propsOf(att)[kind];
             if (Array.isArray(holders) && holders.length > 0) {
-                attachments.push([att, kind === "users" ? "user" : "group", undefined]);
+                attachments.push([att, kind === "users" ? "user" : "group", NO_ROLE]);
             }
         }
     }
     for (const [att, kind, role] of attachments) {
-        const arn = undecided.read(() => att.props["policyArn"] as unknown);
+        const arn = propsOf(att)["policyArn"];
         const managed = typeof arn === "string" ? managedPolicyName(arn) : undefined;
         if (managed !== undefined) {
             found.push({ carrier: att, via: describe(att), holderKind: kind, role, statements: [], managed });
             continue;
         }
-        for (const policy of referenced(att, "policyArn", policies, undecided)) {
+        const reference = referencedAt(att, ["policyArn"], policies);
+        for (const policy of [...reference.found, ...reference.maybe]) {
             attached.add(policy);
-            const document = undecided.read(() => policy.props["policy"] as unknown);
             found.push({
                 carrier: att,
                 via: `${describe(policy)} attached by ${describe(att)}`,
                 holderKind: kind,
                 role,
-                statements: statementsOf(document),
+                statements: documentOf(policy),
             });
         }
     }
     for (const policy of policies.filter((p) => !attached.has(p))) {
-        const document = undecided.read(() => policy.props["policy"] as unknown);
         found.push({
             carrier: policy,
             via: describe(policy),
             holderKind: "none",
-            role: undefined,
-            statements: statementsOf(document),
+            role: NO_ROLE,
+            statements: documentOf(policy),
         });
     }
     return found;
 }
 
-const ALLOWED_ACTIONS = SEND_TASK_ACTIONS.map((a) => a.toLowerCase());
 const ALLOWED = SEND_TASK_ACTIONS.join(", ");
+
+/** True for a Task whose resource is an activity: its worker answers with the activity's task token. */
+function isActivityTask(state: Record<string, unknown>): boolean {
+    const resource = state["Resource"];
+    return state["Type"] === "Task" && typeof resource === "string" && /:states:[^:]*:\d*:activity:/.test(resource);
+}
+
+/** What a state machine or activity ARN of this stack is: whether tokens are answered there. */
+interface Answerable {
+    readonly what: string;
+    /** Whether something there waits for a token (a machine assumed to while its definition is unknown). */
+    readonly waits: boolean;
+}
 
 export const sendTaskLeastPrivilege: StackValidationPolicy = {
     name: "sendtask-least-privilege",
     description:
-        "Checks that states:SendTaskSuccess/Failure/Heartbeat are granted only as those three actions, on exact ARNs of this stack's callback state machines, to the role of a Lambda worker triggered by SQS, and never to a state machine's own role.",
+        "Checks that states:SendTaskSuccess/Failure/Heartbeat are granted by name (no wildcard, no NotAction) on exact ARNs of this stack's state machines that wait for task tokens or of its activities (or allow-listed ones), whoever holds them, and never to a state machine's own role.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
@@ -165,7 +183,8 @@ export const sendTaskLeastPrivilege: StackValidationPolicy = {
                 type: "array",
                 items: { type: "string" },
                 default: [],
-                description: "State machines of other stacks whose tokens a worker in this stack may answer.",
+                description:
+                    "State machines and activities of other stacks whose task tokens a principal of this stack may answer.",
             },
         },
     },
@@ -178,42 +197,60 @@ export const sendTaskLeastPrivilege: StackValidationPolicy = {
         const resources = args.resources;
         const roles = ofType(resources, T.role);
         const stateMachines = ofType(resources, T.stateMachine);
-        const stateMachineRoles = new Set(stateMachines.flatMap((sm) => referenced(sm, "roleArn", roles, undecided)));
-        const queues = ofType(resources, T.queue);
-        const sqsTriggered = new Set(
-            ofType(resources, T.eventSourceMapping)
-                .filter((m) => isSqsSource(m, queues, undecided))
-                .flatMap((m) => referenced(m, "functionName", ofType(resources, T.lambdaFunction), undecided)),
-        );
-        const workerRoles = new Set([...sqsTriggered].flatMap((fn) => referenced(fn, "role", roles, undecided)));
-        // State machines of this stack by ARN, each with whether it waits for tokens (assumed so while its
-        // definition is unknown). A machine whose ARN is unknown (preview) may be the one an ARN names.
-        const callbackMachines = new Map<string, boolean>();
-        const unknownArns: PolicyResource[] = [];
+        const ownRoles = stateMachines.map((sm) => referencedAt(sm, ["roleArn"], roles));
+        const stateMachineRoles = new Set(ownRoles.flatMap((r) => r.found));
+        const maybeStateMachineRoles = new Set(ownRoles.flatMap((r) => r.maybe));
+
+        // The state machines and activities of this stack that a literal or known ARN can name.
+        const answerable = new Map<string, Answerable>();
         for (const sm of stateMachines) {
-            const arn = peek(() => sm.props["arn"] as unknown);
-            const definition = peek(() => sm.props["definition"] as unknown);
-            if (typeof arn === "string") {
-                const parsed = definition === UNKNOWN ? undefined : parseDefinition(definition);
-                callbackMachines.set(arn, parsed === undefined || callbackTasks(parsed).length > 0);
-            } else if (arn === UNKNOWN) {
-                unknownArns.push(sm);
+            const props = propsOf(sm);
+            const entry = { what: describe(sm), waits: waitsOf(sm) };
+            for (const key of ["arn", "id"]) {
+                const value = props[key];
+                if (typeof value === "string") {
+                    answerable.set(value, entry);
+                }
             }
         }
+        for (const activity of ofType(resources, T.activity)) {
+            const value = propsOf(activity)["arn"] ?? propsOf(activity)["id"];
+            if (typeof value === "string") {
+                answerable.set(value, { what: describe(activity), waits: true });
+            }
+        }
+        // In preview a new resource's ARN is unknown: a literal ARN may still name it (refersTo).
+        const inStack = (arn: string): Answerable | undefined | typeof UNKNOWN => {
+            const known = answerable.get(arn);
+            if (known !== undefined) {
+                return known;
+            }
+            const kind = stepFunctionsArnKind(arn);
+            const candidates = kind === "activity" ? ofType(resources, T.activity) : stateMachines;
+            let maybe = false;
+            for (const candidate of candidates) {
+                const verdict = refersTo(arn, candidate);
+                if (verdict === "yes") {
+                    return { what: describe(candidate), waits: kind === "activity" || waitsOf(candidate) };
+                }
+                maybe ||= verdict === "maybe";
+            }
+            return maybe ? UNKNOWN : undefined;
+        };
 
-        for (const grant of grants(resources, undecided)) {
-            const holder = grant.role ? describe(grant.role) : grant.holderKind;
+        for (const grant of grants(resources)) {
             if (grant.managed !== undefined) {
                 const grantsWhat = MANAGED_POLICIES_GRANTING_SEND_TASK[grant.managed];
                 if (grantsWhat !== undefined) {
                     reportViolation(
-                        `${grant.via} attaches the AWS managed policy ${grant.managed}, which grants ${grantsWhat} and so ${ALLOWED} on every state machine: grant only those three actions on your state machine's ARN, in an inline policy of the worker's role.`,
+                        `${grant.via} attaches the AWS managed policy ${grant.managed}, which grants ${grantsWhat} and so ${ALLOWED} on every state machine: grant only those actions, on your state machine's ARN.`,
                         grant.carrier.urn,
                     );
                 }
                 continue;
             }
             if (grant.statements === UNKNOWN) {
+                undecided.note(`the policy of ${grant.via}`);
                 continue;
             }
             if (typeof grant.statements === "string") {
@@ -222,82 +259,95 @@ export const sendTaskLeastPrivilege: StackValidationPolicy = {
             }
             let holdsSendTask = false;
             for (const [index, statement] of grant.statements.entries()) {
-                const granted = sendTaskActionsGranted(statement);
+                const granted = statement.effect === "Allow" ? sendTaskActionsGranted(statement) : [];
+                const name = `${grant.via} statement ${JSON.stringify(statement.sid ?? index)}`;
                 if (granted.length === 0) {
+                    if (statement.unknowns.has("Effect") || statement.unknowns.has("Action") || statement.unknowns.has("NotAction")) {
+                        undecided.note(`whether ${name} grants SendTask`);
+                    }
                     continue;
                 }
                 holdsSendTask = true;
-                const name = `${grant.via} statement ${JSON.stringify(statement.sid ?? index)}`;
-                const extra =
+                const wildcards =
                     statement.actions === undefined
                         ? [`NotAction ${JSON.stringify(statement.notActions)}`]
-                        : statement.actions.filter((a) => !ALLOWED_ACTIONS.includes(a.toLowerCase()));
-                if (extra.length > 0) {
+                        : statement.actions
+                              .filter((a) => /[*?]/.test(a) && SEND_TASK_ACTIONS.some((action) => actionMatches(a, action)))
+                              .map((a) => JSON.stringify(a));
+                if (wildcards.length > 0) {
                     reportViolation(
-                        `${name} grants ${granted.join(", ")} through ${extra.map((a) => JSON.stringify(a)).join(", ")}: a statement that allows SendTask must name only ${ALLOWED}.`,
+                        `${name} grants ${granted.join(", ")} through ${wildcards.join(", ")}: name the actions (${ALLOWED}) instead of a wildcard, which also grants whatever AWS adds to it.`,
                         grant.carrier.urn,
                     );
                 }
-                const resourcesNamed = statement.resources ?? [];
+                if (statement.unknowns.has("Resource")) {
+                    undecided.note(`the resources of ${name}`);
+                }
+                const named = statement.resources ?? [];
                 const inexact =
                     statement.resources === undefined
                         ? [`NotResource ${JSON.stringify(statement.notResources)}`]
-                        : resourcesNamed.filter((r) => !isExactStateMachineArn(r));
+                        : named.filter((r) => stepFunctionsArnKind(r) === undefined).map((r) => JSON.stringify(r));
                 if (inexact.length > 0) {
                     reportViolation(
-                        `${name} grants ${granted.join(", ")} on ${inexact.map((r) => JSON.stringify(r)).join(", ")}: the resources must be exact state machine ARNs (arn:<partition>:states:<region>:<account>:stateMachine:<name>, no wildcard).`,
+                        `${name} grants ${granted.join(", ")} on ${inexact.join(", ")}: the resources must be exact ARNs of state machines (arn:<partition>:states:<region>:<account>:stateMachine:<name>) or activities (…:activity:<name>), no wildcard.`,
                         grant.carrier.urn,
                     );
                 }
                 if (grant.holderKind === "none") {
                     continue;
                 }
-                for (const arn of resourcesNamed.filter(isExactStateMachineArn)) {
-                    const inStack = callbackMachines.get(arn);
-                    if (inStack === false) {
-                        reportViolation(
-                            `${name} grants ${granted.join(", ")} on ${arn}, a state machine of this stack with no .waitForTaskToken task: nothing there waits for a token.`,
-                            grant.carrier.urn,
-                        );
-                    } else if (inStack === undefined && !allowedStateMachineArns.includes(arn)) {
-                        if (unknownArns.length > 0) {
-                            undecided.read(() => unknownArns[0]?.props["arn"] as unknown);
-                            continue;
-                        }
-                        reportViolation(
-                            `${name} grants ${granted.join(", ")} on ${arn}, which is not a state machine of this stack: add it to this policy's allowedStateMachineArns if a worker here answers another stack's tokens.`,
-                            grant.carrier.urn,
-                        );
+                for (const arn of named.filter((r) => stepFunctionsArnKind(r) !== undefined)) {
+                    if (allowedStateMachineArns.includes(arn)) {
+                        continue;
                     }
-                }
-            }
-            if (!holdsSendTask || grant.holderKind === "none") {
-                continue;
-            }
-            if (grant.holderKind !== "role") {
-                reportViolation(
-                    `${grant.via} gives SendTask permissions to a ${grant.holderKind}: only the role of the Lambda worker that the queue triggers may answer task tokens.`,
-                    grant.carrier.urn,
-                );
-            } else if (grant.role !== undefined && stateMachineRoles.has(grant.role)) {
-                reportViolation(
-                    `${grant.via} gives SendTask permissions to ${holder}, the role of a state machine: a state machine must not answer its own tokens; grant them to the worker's role only.`,
-                    grant.carrier.urn,
-                );
-            } else if (grant.role !== undefined) {
-                const assumeRole = peek(() => grant.role?.props["assumeRolePolicy"] as unknown);
-                const lambdaAssumes = assumeRole === UNKNOWN || trusts(assumeRole, "lambda.amazonaws.com");
-                if (!lambdaAssumes || !workerRoles.has(grant.role)) {
-                    const reason = !lambdaAssumes
-                        ? "which Lambda cannot assume"
-                        : "which no SQS-triggered Lambda function in this stack uses";
+                    const target = inStack(arn);
+                    if (target === UNKNOWN) {
+                        undecided.note(`whether ${arn} is a state machine or activity of this stack`);
+                        continue;
+                    }
+                    if (target !== undefined) {
+                        if (!target.waits) {
+                            reportViolation(
+                                `${name} grants ${granted.join(", ")} on ${arn}, ${target.what} of this stack, which has no .waitForTaskToken or activity task: nothing there waits for a token.`,
+                                grant.carrier.urn,
+                            );
+                        }
+                        continue;
+                    }
                     reportViolation(
-                        `${grant.via} gives SendTask permissions to ${holder}, ${reason}: only the role of the Lambda worker that an SQS event source mapping triggers may answer task tokens.`,
+                        `${name} grants ${granted.join(", ")} on ${arn}, which is not a state machine or activity of this stack: add it to this policy's allowedStateMachineArns if a principal here answers another stack's tokens.`,
                         grant.carrier.urn,
                     );
                 }
+            }
+            if (!holdsSendTask) {
+                continue;
+            }
+            const own = grant.role.found.find((role) => stateMachineRoles.has(role));
+            if (own !== undefined) {
+                reportViolation(
+                    `${grant.via} gives SendTask permissions to ${describe(own)}, the role of a state machine: a state machine must not answer its own tokens; grant them to the role of whatever does the work.`,
+                    grant.carrier.urn,
+                );
+            } else if (
+                grant.role.maybe.length > 0 ||
+                grant.role.found.some((role) => maybeStateMachineRoles.has(role))
+            ) {
+                undecided.note(`whether ${grant.via} is held by a state machine's role`);
             }
         }
         undecided.finish();
     },
 };
+
+/** Whether a state machine's definition waits for tokens (assumed so while it is unknown). */
+function waitsOf(stateMachine: PolicyResource): boolean {
+    const definition = propsOf(stateMachine)["definition"];
+    const parsed = definition === UNKNOWN || definition === undefined ? undefined : parseDefinition(definition);
+    return (
+        parsed === undefined ||
+        callbackTasks(parsed).length > 0 ||
+        allStates(parsed).some(({ state }) => isActivityTask(state))
+    );
+}

@@ -2,9 +2,9 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { AWS_LIMITS, dlqOutlivesQueue, GUARDRAILS } from "../components/limits";
 import { tlsOnlyStack } from "./lib/tls";
-import { describe, isSet, ofType, peek, referenced } from "./lib/stack";
+import { describe, numberAt, ofType, propsOf, referencedAt, type Reference } from "./lib/stack";
 import { T } from "./lib/types";
-import { UNKNOWN, Undecided, type Maybe } from "./lib/unknowns";
+import { at, UNKNOWN, Undecided, type Maybe } from "./lib/unknowns";
 
 /** SQS's default retention when a queue sets none: 4 days. */
 export const SQS_DEFAULT_RETENTION_SECONDS = AWS_LIMITS.sqsDefaultRetentionSeconds;
@@ -14,59 +14,149 @@ interface DlqConfig {
     readonly maxMaxReceiveCount: number;
 }
 
-/** A queue's redrive, from its `redrivePolicy` property or a separate `aws.sqs.RedrivePolicy`. */
-interface Redrive {
-    /** Where it was given, for messages. */
-    readonly source: string;
-    /** The parsed policy, or UNKNOWN during preview. */
-    readonly policy: Maybe<{ deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined>;
-    /** The DLQ in this stack, found by property dependency or by ARN. */
-    readonly dlq: PolicyResource | undefined;
-}
+type Json = Record<string, unknown>;
 
-function parseJson(value: unknown): { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined {
+/** A JSON document given as a string or an object: the object, UNKNOWN, or undefined when it is not one. */
+export function jsonObject(value: unknown): Maybe<Json> | undefined {
+    if (value === UNKNOWN) {
+        return UNKNOWN;
+    }
+    let parsed = value;
     if (typeof value === "string") {
         try {
-            return JSON.parse(value) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+            parsed = JSON.parse(value);
         } catch {
             return undefined;
         }
     }
-    return typeof value === "object" && value !== null ? value : undefined;
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Json) : undefined;
+}
+
+/** A queue's redrive, from its `redrivePolicy` property or a separate `aws.sqs.RedrivePolicy`. */
+interface Redrive {
+    /** Where it was given, for messages. */
+    readonly source: string;
+    /** The parsed policy, UNKNOWN during preview, undefined when it is not a JSON object. */
+    readonly policy: Maybe<Json> | undefined;
+    /** The DLQ in this stack (certain, or only maybe while its ARN is unknown). */
+    readonly dlq: Reference;
+}
+
+/**
+ * Where AWS services name a queue as the place for what they could not deliver or process: besides an
+ * SQS redrive, these settings make the queue they target a dead-letter queue
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html,
+ * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html,
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html,
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html,
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-error-troubleshooting.html).
+ * `json` names the field when the setting is a JSON document.
+ */
+export const DEAD_LETTER_SETTINGS: ReadonlyArray<{
+    readonly type: string;
+    readonly path: readonly string[];
+    readonly json?: string;
+}> = [
+    { type: T.topicSubscription, path: ["redrivePolicy"], json: "deadLetterTargetArn" },
+    { type: T.lambdaFunction, path: ["deadLetterConfig", "targetArn"] },
+    { type: T.eventInvokeConfig, path: ["destinationConfig", "onFailure", "destination"] },
+    { type: T.eventSourceMapping, path: ["destinationConfig", "onFailure", "destinationArn"] },
+    { type: T.eventTarget, path: ["deadLetterConfig", "arn"] },
+    { type: T.schedule, path: ["target", "deadLetterConfig", "arn"] },
+    { type: T.pipe, path: ["sourceParameters", "dynamodbStreamParameters", "deadLetterConfig", "arn"] },
+    { type: T.pipe, path: ["sourceParameters", "kinesisStreamParameters", "deadLetterConfig", "arn"] },
+];
+
+/** The queues named by a JSON document's field (`redrivePolicy.deadLetterTargetArn`). */
+function referencedInJson(holder: PolicyResource, property: string, field: string, queues: PolicyResource[]): Reference {
+    const document = jsonObject(at(propsOf(holder), property));
+    if (document === UNKNOWN) {
+        return referencedAt(holder, [property], queues);
+    }
+    const target = document?.[field];
+    if (typeof target !== "string") {
+        return { found: [], maybe: [], unknown: false };
+    }
+    return referencedAt({ ...holder, props: { [property]: target } } as PolicyResource, [property], queues);
 }
 
 /** The redrive of every queue that has one, by queue. */
 export function redrives(resources: readonly PolicyResource[], undecided: Undecided): Map<PolicyResource, Redrive> {
     const queues = ofType(resources, T.queue);
     const found = new Map<PolicyResource, Redrive>();
-    const dlqOf = (holder: PolicyResource, property: string, policy: Redrive["policy"]): PolicyResource | undefined => {
-        const byDependency = referenced(holder, property, queues, new Undecided())[0];
-        if (byDependency !== undefined || policy === UNKNOWN || policy === undefined) {
-            return byDependency;
-        }
-        return queues.find((q) => q.props["arn"] === policy.deadLetterTargetArn);
-    };
     for (const queue of queues) {
-        const raw = undecided.read(() => queue.props["redrivePolicy"] as unknown);
+        const raw = at(propsOf(queue), "redrivePolicy");
         if (raw !== undefined && raw !== null && raw !== "") {
-            const policy = raw === UNKNOWN ? UNKNOWN : parseJson(raw);
-            found.set(queue, { source: "its redrivePolicy", policy, dlq: dlqOf(queue, "redrivePolicy", policy) });
+            found.set(queue, {
+                source: "its redrivePolicy",
+                policy: jsonObject(raw),
+                dlq: referencedInJson(queue, "redrivePolicy", "deadLetterTargetArn", queues),
+            });
         }
     }
     for (const separate of ofType(resources, T.redrivePolicy)) {
-        const raw = undecided.read(() => separate.props["redrivePolicy"] as unknown);
-        const policy = raw === UNKNOWN ? UNKNOWN : parseJson(raw);
-        for (const queue of referenced(separate, "queueUrl", queues, undecided)) {
-            found.set(queue, { source: describe(separate), policy, dlq: dlqOf(separate, "redrivePolicy", policy) });
+        const redrive: Redrive = {
+            source: describe(separate),
+            policy: jsonObject(at(propsOf(separate), "redrivePolicy")),
+            dlq: referencedInJson(separate, "redrivePolicy", "deadLetterTargetArn", queues),
+        };
+        const targets = referencedAt(separate, ["queueUrl"], queues);
+        for (const queue of targets.found) {
+            found.set(queue, redrive);
+        }
+        for (const queue of targets.maybe) {
+            if (!found.has(queue)) {
+                undecided.note(`the queue of ${describe(separate)}`);
+                found.set(queue, { ...redrive, policy: UNKNOWN });
+            }
         }
     }
     return found;
 }
 
+/**
+ * The queues of the stack that are dead-letter queues: of an SQS redrive or of any other service's
+ * dead-letter or on-failure setting. `maybe` holds those only an unknown value could make one.
+ */
+export function deadLetterQueues(
+    resources: readonly PolicyResource[],
+    found: ReadonlyMap<PolicyResource, Redrive>,
+): { readonly certain: Set<PolicyResource>; readonly maybe: Map<PolicyResource, string> } {
+    const queues = ofType(resources, T.queue);
+    const certain = new Set<PolicyResource>();
+    const maybe = new Map<PolicyResource, string>();
+    const add = (reference: Reference, via: string): void => {
+        reference.found.forEach((q) => certain.add(q));
+        reference.maybe.forEach((q) => maybe.set(q, via));
+    };
+    for (const [queue, redrive] of found) {
+        add(redrive.dlq, `the redrive of ${describe(queue)}`);
+    }
+    for (const setting of DEAD_LETTER_SETTINGS) {
+        for (const holder of ofType(resources, setting.type)) {
+            const via = `${describe(holder)} ${setting.path.join(".")}`;
+            add(
+                setting.json !== undefined
+                    ? referencedInJson(holder, setting.path[0] ?? "", setting.json, queues)
+                    : referencedAt(holder, setting.path, queues),
+                via,
+            );
+        }
+    }
+    return { certain, maybe };
+}
+
+/** True for a FIFO queue (`fifoQueue: true`, or a `.fifo` name). */
+function isFifo(queue: PolicyResource): boolean {
+    const props = propsOf(queue);
+    const name = props["name"];
+    return props["fifoQueue"] === true || props["fifoQueue"] === "true" || (typeof name === "string" && name.endsWith(".fifo"));
+}
+
 export const sqsQueueHasDlq: StackValidationPolicy = {
     name: "sqs-queue-has-dlq",
     description:
-        "Checks that every SQS queue redrives to a dead-letter queue after a bounded number of receives, and that the DLQ keeps messages longer than its source.",
+        "Checks that every SQS queue that is not itself a dead-letter queue (of an SQS redrive, or of an SNS subscription, Lambda, EventBridge, Scheduler or Pipes) redrives to a dead-letter queue after a bounded number of receives, and that a standard queue's DLQ keeps messages longer than its source.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
@@ -82,76 +172,96 @@ export const sqsQueueHasDlq: StackValidationPolicy = {
         };
         const undecided = new Undecided();
         const found = redrives(args.resources, undecided);
-        const dlqs = new Set([...found.values()].flatMap((r) => (r.dlq ? [r.dlq] : [])));
+        const dlqs = deadLetterQueues(args.resources, found);
         const range = `${config.minMaxReceiveCount} to ${config.maxMaxReceiveCount}`;
         for (const queue of ofType(args.resources, T.queue)) {
             const redrive = found.get(queue);
             if (redrive === undefined) {
-                if (!dlqs.has(queue)) {
-                    reportViolation(
-                        `${describe(queue)} has no dead-letter queue: set redrivePolicy (or add an aws.sqs.RedrivePolicy) with deadLetterTargetArn and maxReceiveCount from ${range}, so a message no consumer can process is kept and seen, not retried forever or lost.`,
-                        queue.urn,
-                    );
+                if (dlqs.certain.has(queue)) {
+                    continue;
                 }
+                const maybe = dlqs.maybe.get(queue);
+                if (maybe !== undefined) {
+                    undecided.note(`whether ${describe(queue)} is the dead-letter queue of ${maybe}`);
+                    continue;
+                }
+                reportViolation(
+                    `${describe(queue)} has no dead-letter queue: set redrivePolicy (or add an aws.sqs.RedrivePolicy) with deadLetterTargetArn and maxReceiveCount from ${range}, so a message no consumer can process is kept and seen, not retried forever or lost.`,
+                    queue.urn,
+                );
                 continue;
             }
             if (redrive.policy === UNKNOWN) {
-                continue; // recorded in `undecided`: checked once the ARNs exist
-            }
-            if (redrive.policy === undefined) {
+                undecided.note(`the redrive policy of ${describe(queue)}`);
+            } else if (redrive.policy === undefined) {
                 reportViolation(
-                    `${describe(queue)}: ${redrive.source} is not a JSON object with deadLetterTargetArn and maxReceiveCount.`,
+                    `${describe(queue)}: ${redrive.source} is not valid: it must be a JSON object with deadLetterTargetArn and maxReceiveCount.`,
                     queue.urn,
                 );
                 continue;
-            }
-            const count = redrive.policy.maxReceiveCount;
-            const countValue = typeof count === "string" ? Number(count) : count;
-            if (
-                typeof countValue !== "number" ||
-                !Number.isInteger(countValue) ||
-                countValue < config.minMaxReceiveCount ||
-                countValue > config.maxMaxReceiveCount
-            ) {
-                reportViolation(
-                    `${describe(queue)}: maxReceiveCount in ${redrive.source} must be an integer from ${range} (got ${JSON.stringify(count)}).`,
-                    queue.urn,
-                );
-            }
-            if (typeof redrive.policy.deadLetterTargetArn !== "string" || redrive.policy.deadLetterTargetArn === "") {
-                reportViolation(`${describe(queue)}: ${redrive.source} names no deadLetterTargetArn.`, queue.urn);
-            }
-            if (redrive.dlq !== undefined) {
-                const source = retention(queue, undecided);
-                const dlq = retention(redrive.dlq, undecided);
-                if (source !== UNKNOWN && dlq !== UNKNOWN && !dlqOutlivesQueue(source, dlq)) {
+            } else {
+                const count = redrive.policy["maxReceiveCount"];
+                const countValue = typeof count === "string" && count.trim() !== "" ? Number(count) : count;
+                if (
+                    typeof countValue !== "number" ||
+                    !Number.isInteger(countValue) ||
+                    countValue < config.minMaxReceiveCount ||
+                    countValue > config.maxMaxReceiveCount
+                ) {
                     reportViolation(
-                        `${describe(queue)} keeps messages ${source} s but its dead-letter queue ${describe(redrive.dlq)} only ${dlq} s: a message keeps its original enqueue time in the DLQ, so the DLQ's messageRetentionSeconds must be greater than ${source} (or ${AWS_LIMITS.sqsRetentionSeconds.max}, SQS's maximum).`,
+                        `${describe(queue)}: maxReceiveCount in ${redrive.source} must be an integer from ${range} (got ${JSON.stringify(count) ?? "nothing"}).`,
                         queue.urn,
                     );
                 }
+                const target = redrive.policy["deadLetterTargetArn"];
+                if (typeof target !== "string" || target === "") {
+                    reportViolation(
+                        `${describe(queue)}: ${redrive.source} names no deadLetterTargetArn (got ${JSON.stringify(target) ?? "nothing"}).`,
+                        queue.urn,
+                    );
+                }
+            }
+            const [dlq] = redrive.dlq.found;
+            // A FIFO message moved to its DLQ gets a new enqueue timestamp, so a FIFO DLQ need not outlive its
+            // source (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+            if (dlq === undefined || isFifo(dlq)) {
+                continue;
+            }
+            const source = retention(queue);
+            const kept = retention(dlq);
+            if (source === UNKNOWN || kept === UNKNOWN) {
+                undecided.note(`the retention of ${describe(queue)} or of its dead-letter queue`);
+            } else if (!dlqOutlivesQueue(source, kept)) {
+                reportViolation(
+                    `${describe(queue)} keeps messages ${source} s but its dead-letter queue ${describe(dlq)} only ${kept} s: a message of a standard queue keeps its original enqueue time in the DLQ, so the DLQ's messageRetentionSeconds must be greater than ${source} (or ${AWS_LIMITS.sqsRetentionSeconds.max}, SQS's maximum).`,
+                    queue.urn,
+                );
             }
         }
         undecided.finish();
     },
 };
 
-function retention(queue: PolicyResource, undecided: Undecided): Maybe<number> {
-    const value = undecided.read(() => queue.props["messageRetentionSeconds"] as unknown);
-    return value === UNKNOWN ? UNKNOWN : typeof value === "number" ? value : SQS_DEFAULT_RETENTION_SECONDS;
+function retention(queue: PolicyResource): Maybe<number> {
+    const value = numberAt(propsOf(queue), "messageRetentionSeconds");
+    return value ?? SQS_DEFAULT_RETENTION_SECONDS;
 }
 
-/** SQS-managed SSE on, or a KMS key set (a key ARN unknown during preview counts as set). */
+/**
+ * Encrypted at rest: SQS-managed SSE or a KMS key. SQS encrypts new queues with SSE-SQS by default
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html),
+ * so only a queue that turns it off (`sqsManagedSseEnabled: false`) without a KMS key is not.
+ */
 function encryptedAtRest(queue: Pick<PolicyResource, "props">): boolean {
-    return (
-        peek(() => queue.props["sqsManagedSseEnabled"] as unknown) === true ||
-        isSet(queue, (props) => props["kmsMasterKeyId"])
-    );
+    const props = propsOf(queue);
+    const key = props["kmsMasterKeyId"];
+    return props["sqsManagedSseEnabled"] !== false || key === UNKNOWN || (typeof key === "string" && key !== "");
 }
 
 export const sqsEncrypted: ResourceValidationPolicy = {
     name: "sqs-encrypted",
-    description: "Checks that every SQS queue is encrypted at rest (SQS-managed SSE or a KMS key).",
+    description:
+        "Checks that no SQS queue turns encryption at rest off (sqsManagedSseEnabled: false without a KMS key); SQS encrypts new queues with SSE-SQS by default.",
     enforcementLevel: "advisory",
     validateResource: (args, reportViolation) => {
         if (args.type !== T.queue) {
@@ -159,7 +269,7 @@ export const sqsEncrypted: ResourceValidationPolicy = {
         }
         if (!encryptedAtRest(args)) {
             reportViolation(
-                `${describe(args)} is not encrypted at rest: set sqsManagedSseEnabled: true or kmsMasterKeyId (remediation turns on SQS-managed SSE).`,
+                `${describe(args)} turns encryption at rest off (sqsManagedSseEnabled: false, no kmsMasterKeyId): remove sqsManagedSseEnabled: false or set kmsMasterKeyId (remediation turns SQS-managed SSE back on).`,
             );
         }
     },

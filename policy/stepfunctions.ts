@@ -2,7 +2,7 @@
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import aslValidator from "asl-validator";
 import { callbackTasks, parseDefinition } from "./lib/asl";
-import { describe, isSet } from "./lib/stack";
+import { describe, isSet, peek } from "./lib/stack";
 import { T } from "./lib/types";
 
 /** The parsed definition of a state machine, or undefined for other resources (reading it may throw an unknown in preview). */
@@ -42,18 +42,25 @@ export const callbackTaskHasTimeout: ResourceValidationPolicy = {
 export const callbackNeedsStandardWorkflow: ResourceValidationPolicy = {
     name: "callback-needs-standard-workflow",
     description:
-        "Checks that a state machine with a .waitForTaskToken task is a STANDARD workflow (EXPRESS supports no callbacks).",
+        "Checks that every .waitForTaskToken task runs in a STANDARD execution: the state machine is STANDARD, and no Distributed Map around the task runs EXPRESS child executions (Express workflows support no callbacks).",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         const definition = definitionOf(args);
         if (definition === undefined) {
             return;
         }
-        const type = (args.props as { type?: string }).type ?? "STANDARD";
+        const given = (args.props as { type?: unknown }).type;
+        const type = typeof given === "string" ? given : "STANDARD";
         const tasks = callbackTasks(definition);
         if (tasks.length > 0 && type.toUpperCase() !== "STANDARD") {
             reportViolation(
-                `${describe(args)} is ${type} but waits for task tokens in ${tasks.map((t) => `"${t.path}"`).join(", ")}: .waitForTaskToken needs type STANDARD.`,
+                `${describe(args)} is ${type} but waits for task tokens in ${tasks.map((t) => `"${t.path}"`).join(", ")}: .waitForTaskToken needs type STANDARD (https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html).`,
+            );
+            return;
+        }
+        for (const task of tasks.filter((t) => t.expressMap !== undefined)) {
+            reportViolation(
+                `${describe(args)}: callback task "${task.path}" runs in the EXPRESS child executions of Distributed Map "${task.expressMap}", which cannot wait for task tokens: set its ItemProcessor.ProcessorConfig.ExecutionType to "STANDARD".`,
             );
         }
     },
@@ -90,10 +97,19 @@ export const stateMachineDefinitionValid: ResourceValidationPolicy = {
         }
         const definition = definitionOf(args);
         if (definition === undefined) {
-            reportViolation(`${describe(args)}: the definition is not a JSON object.`);
+            reportViolation(`${describe(args)}: the definition is not valid: it is not a JSON object.`);
             return;
         }
-        const { isValid, errors } = validateAsl(definition);
+        let result: ReturnType<typeof aslValidator>;
+        try {
+            result = validateAsl(definition);
+        } catch (error) {
+            reportViolation(
+                `${describe(args)}: the definition is not valid ASL: asl-validator could not read it (${error instanceof Error ? error.message : String(error)}).`,
+            );
+            return;
+        }
+        const { isValid, errors } = result;
         if (!isValid) {
             const listed = errors
                 .slice(0, 5)
@@ -110,7 +126,7 @@ const LOG_LEVELS = ["ALL", "ERROR", "FATAL"];
 export const stateMachineLogging: ResourceValidationPolicy = {
     name: "state-machine-logging",
     description:
-        "Checks that every state machine logs to CloudWatch (level ALL, ERROR or FATAL) without execution data, which carries task tokens.",
+        "Checks that every state machine logs to CloudWatch (level ALL, ERROR or FATAL), and that one with callback tasks logs no execution data, which carries their task tokens.",
     enforcementLevel: "advisory",
     configSchema: { properties: { allowExecutionData: { type: "boolean", default: false } } },
     validateResource: (args, reportViolation) => {
@@ -121,17 +137,22 @@ export const stateMachineLogging: ResourceValidationPolicy = {
             allowExecutionData: false,
             ...args.getConfig<{ allowExecutionData?: boolean }>(),
         };
-        const logging = (args.props as { loggingConfiguration?: { level?: string; includeExecutionData?: boolean } })
-            .loggingConfiguration;
-        const destination = logging !== undefined && isSet({ props: logging }, (props) => props["logDestination"]);
-        if (logging === undefined || !LOG_LEVELS.includes(logging.level ?? "OFF") || !destination) {
+        const logging = peek(() => (args.props as { loggingConfiguration?: unknown }).loggingConfiguration);
+        const config = typeof logging === "object" && logging !== null ? (logging as Record<string, unknown>) : undefined;
+        const level = config === undefined ? undefined : config["level"];
+        const destination = config !== undefined && isSet({ props: config }, (props) => props["logDestination"]);
+        if (config === undefined || typeof level !== "string" || !LOG_LEVELS.includes(level) || !destination) {
             reportViolation(
-                `${describe(args)} does not log (level ${JSON.stringify(logging?.level ?? "OFF")}): set loggingConfiguration with level ${LOG_LEVELS.join(", ")} and a logDestination.`,
+                `${describe(args)} does not log (level ${JSON.stringify(typeof level === "string" ? level : "OFF")}${destination ? "" : ", no logDestination"}): set loggingConfiguration with level ${LOG_LEVELS.join(", ")} and a logDestination.`,
             );
-        } else if (logging.includeExecutionData === true && !allowExecutionData) {
-            reportViolation(
-                `${describe(args)} logs execution data, which carries task tokens (bearer secrets): set includeExecutionData: false, or allowExecutionData in this policy's config.`,
-            );
+        } else if (config["includeExecutionData"] === true && !allowExecutionData) {
+            const definition = definitionOf(args);
+            const tasks = definition === undefined ? [] : callbackTasks(definition);
+            if (tasks.length > 0) {
+                reportViolation(
+                    `${describe(args)} logs execution data, which carries the task tokens of its callback tasks (${tasks.map((t) => `"${t.path}"`).join(", ")}), bearer secrets: set includeExecutionData: false, or allowExecutionData in this policy's config.`,
+                );
+            }
         }
     },
 };
@@ -144,8 +165,8 @@ export const stateMachineTracing: ResourceValidationPolicy = {
         if (args.type !== T.stateMachine) {
             return;
         }
-        const tracing = (args.props as { tracingConfiguration?: { enabled?: boolean } }).tracingConfiguration;
-        if (tracing?.enabled !== true) {
+        const tracing = (args.props as { tracingConfiguration?: unknown }).tracingConfiguration;
+        if (typeof tracing !== "object" || tracing === null || (tracing as { enabled?: unknown }).enabled !== true) {
             reportViolation(`${describe(args)} is not traced: set tracingConfiguration: { enabled: true }.`);
         }
     },

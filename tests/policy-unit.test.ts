@@ -190,9 +190,12 @@ describe("resource policies, one change at a time", () => {
             loggingConfiguration: { ...goodMachine.loggingConfiguration, includeExecutionData: true },
         };
         assert.deepEqual(await violationsOf(stateMachineLogging, MACHINE, props), [
-            'StateMachine "r" logs execution data, which carries task tokens (bearer secrets): set includeExecutionData: false, or allowExecutionData in this policy\'s config.',
+            'StateMachine "r" logs execution data, which carries the task tokens of its callback tasks ("Wait"), bearer secrets: set includeExecutionData: false, or allowExecutionData in this policy\'s config.',
         ]);
         assert.deepEqual(await violationsOf(stateMachineLogging, MACHINE, props, { allowExecutionData: true }), []);
+        // Without a callback task there is no token in the execution data.
+        const plain = JSON.stringify({ StartAt: "Done", States: { Done: { Type: "Succeed" } } });
+        assert.deepEqual(await violationsOf(stateMachineLogging, MACHINE, { ...props, definition: plain }), []);
     });
 
     it("must treat a log destination unknown in preview as set", async () => {
@@ -212,17 +215,20 @@ describe("resource policies, one change at a time", () => {
         );
     });
 
-    it("must accept an encrypted queue and turn on SQS-managed SSE for an unencrypted one", async () => {
+    it("must accept an encrypted queue, one left to SQS's default encryption, and turn SSE back on where it is off", async () => {
         const queue = "aws:sqs/queue:Queue";
         assert.deepEqual(await violationsOf(sqsEncrypted, queue, { kmsMasterKeyId: "alias/key" }), []);
         assert.deepEqual(await violationsOf(sqsEncrypted, queue, { kmsMasterKeyId: UNKNOWN_SENTINEL }), []);
-        assert.deepEqual(await violationsOf(sqsEncrypted, queue, { visibilityTimeoutSeconds: 30 }), [
-            'Queue "r" is not encrypted at rest: set sqsManagedSseEnabled: true or kmsMasterKeyId (remediation turns on SQS-managed SSE).',
+        assert.deepEqual(await violationsOf(sqsEncrypted, queue, { visibilityTimeoutSeconds: 30 }), []);
+        const off = { visibilityTimeoutSeconds: 30, sqsManagedSseEnabled: false };
+        assert.deepEqual(await violationsOf(sqsEncrypted, queue, off), [
+            'Queue "r" turns encryption at rest off (sqsManagedSseEnabled: false, no kmsMasterKeyId): remove sqsManagedSseEnabled: false or set kmsMasterKeyId (remediation turns SQS-managed SSE back on).',
         ]);
-        const remediated = await sqsEncrypted.remediateResource?.({
-            type: queue,
-            props: { visibilityTimeoutSeconds: 30 },
-        } as never);
+        assert.deepEqual(
+            await violationsOf(sqsEncrypted, queue, { ...off, kmsMasterKeyId: "alias/key" }),
+            [],
+        );
+        const remediated = await sqsEncrypted.remediateResource?.({ type: queue, props: off } as never);
         assert.deepEqual(remediated, { visibilityTimeoutSeconds: 30, sqsManagedSseEnabled: true });
         assert.equal(
             await sqsEncrypted.remediateResource?.({ type: queue, props: { sqsManagedSseEnabled: true } } as never),

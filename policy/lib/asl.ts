@@ -4,44 +4,66 @@ export interface FoundState {
     /** `A` at the top level; `P/branch 0/B` inside a Parallel; `M/B` inside a Map. */
     readonly path: string;
     readonly state: Record<string, unknown>;
+    /**
+     * The Distributed Map whose EXPRESS child executions run this state, if any
+     * (`ItemProcessor.ProcessorConfig.ExecutionType: "EXPRESS"`,
+     * https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html).
+     */
+    readonly expressMap?: string;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Parses a definition string; undefined when it is not a JSON object. */
 export function parseDefinition(definition: unknown): Record<string, unknown> | undefined {
     if (typeof definition !== "string") {
-        return typeof definition === "object" && definition !== null
-            ? (definition as Record<string, unknown>)
-            : undefined;
+        return isObject(definition) ? definition : undefined;
     }
     try {
         const parsed: unknown = JSON.parse(definition);
-        return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+        return isObject(parsed) ? parsed : undefined;
     } catch {
         return undefined;
     }
 }
 
-/** Every state of a definition, depth first, nested ones included. */
-export function allStates(definition: Record<string, unknown>, prefix = ""): FoundState[] {
+/**
+ * Every state of a definition, depth first, nested ones included. Parts that are not objects (a null
+ * state, a null branch) are skipped: whether the definition is valid is state-machine-definition-valid's
+ * question.
+ */
+export function allStates(definition: Record<string, unknown>, prefix = "", expressMap?: string): FoundState[] {
     const states = definition["States"];
-    if (typeof states !== "object" || states === null) {
+    if (!isObject(states)) {
         return [];
     }
-    return Object.entries(states as Record<string, Record<string, unknown>>).flatMap(([name, state]) => {
+    return Object.entries(states).flatMap(([name, state]) => {
+        if (!isObject(state)) {
+            return [];
+        }
         const path = `${prefix}${name}`;
         const nested: FoundState[] = [];
-        if (Array.isArray(state["Branches"])) {
-            (state["Branches"] as Record<string, unknown>[]).forEach((branch, index) => {
-                nested.push(...allStates(branch, `${path}/branch ${index}/`));
+        const branches = state["Branches"];
+        if (Array.isArray(branches)) {
+            branches.forEach((branch, index) => {
+                if (isObject(branch)) {
+                    nested.push(...allStates(branch, `${path}/branch ${index}/`, expressMap));
+                }
             });
         }
         for (const key of ["ItemProcessor", "Iterator"]) {
             const processor = state[key];
-            if (typeof processor === "object" && processor !== null) {
-                nested.push(...allStates(processor as Record<string, unknown>, `${path}/`));
+            if (isObject(processor)) {
+                const config = processor["ProcessorConfig"];
+                const express =
+                    isObject(config) && config["ExecutionType"] === "EXPRESS" ? (expressMap ?? path) : expressMap;
+                nested.push(...allStates(processor, `${path}/`, express));
             }
         }
-        return [{ path, state }, ...nested];
+        const found: FoundState = expressMap === undefined ? { path, state } : { path, state, expressMap };
+        return [found, ...nested];
     });
 }
 

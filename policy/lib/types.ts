@@ -18,4 +18,11 @@ export const T = {
     eventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
     stateMachine: "aws:sfn/stateMachine:StateMachine",
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    lambdaAlias: "aws:lambda/alias:Alias",
+    eventInvokeConfig: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+    topicSubscription: "aws:sns/topicSubscription:TopicSubscription",
+    eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
+    schedule: "aws:scheduler/schedule:Schedule",
+    pipe: "aws:pipes/pipe:Pipe",
+    activity: "aws:sfn/activity:Activity",
 } as const;
