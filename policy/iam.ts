@@ -262,7 +262,11 @@ export const sendTaskLeastPrivilege: StackValidationPolicy = {
                 const granted = statement.effect === "Allow" ? sendTaskActionsGranted(statement) : [];
                 const name = `${grant.via} statement ${JSON.stringify(statement.sid ?? index)}`;
                 if (granted.length === 0) {
-                    if (statement.unknowns.has("Effect") || statement.unknowns.has("Action") || statement.unknowns.has("NotAction")) {
+                    if (
+                        statement.unknowns.has("Effect") ||
+                        statement.unknowns.has("Action") ||
+                        statement.unknowns.has("NotAction")
+                    ) {
                         undecided.note(`whether ${name} grants SendTask`);
                     }
                     continue;
@@ -272,7 +276,9 @@ export const sendTaskLeastPrivilege: StackValidationPolicy = {
                     statement.actions === undefined
                         ? [`NotAction ${JSON.stringify(statement.notActions)}`]
                         : statement.actions
-                              .filter((a) => /[*?]/.test(a) && SEND_TASK_ACTIONS.some((action) => actionMatches(a, action)))
+                              .filter(
+                                  (a) => /[*?]/.test(a) && SEND_TASK_ACTIONS.some((action) => actionMatches(a, action)),
+                              )
                               .map((a) => JSON.stringify(a));
                 if (wildcards.length > 0) {
                     reportViolation(

@@ -32,7 +32,11 @@ export function unqualifiedFunctionName(value: string): string {
  * The functions of this stack that `holder.props[property]` names, directly or through an alias or a
  * version (a qualified ARN, `name:qualifier`, or an aws.lambda.Alias of this stack).
  */
-export function functionsNamed(holder: PolicyResource, property: string, resources: readonly PolicyResource[]): Reference {
+export function functionsNamed(
+    holder: PolicyResource,
+    property: string,
+    resources: readonly PolicyResource[],
+): Reference {
     const functions = ofType(resources, T.lambdaFunction);
     const aliases = ofType(resources, T.lambdaAlias);
     const byName = (value: unknown): PolicyResource[] => {
@@ -42,7 +46,10 @@ export function functionsNamed(holder: PolicyResource, property: string, resourc
         const name = unqualifiedFunctionName(value);
         return functions.filter((fn) => {
             const props = propsOf(fn);
-            return props["name"] === name || (typeof props["arn"] === "string" && unqualifiedFunctionName(props["arn"]) === name);
+            return (
+                props["name"] === name ||
+                (typeof props["arn"] === "string" && unqualifiedFunctionName(props["arn"]) === name)
+            );
         });
     };
     const through = (reference: Reference, seen: Set<PolicyResource>): Reference => {

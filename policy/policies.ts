@@ -74,7 +74,7 @@ export function guarded<P extends Policy>(policy: P): P {
                     (watched) => validateStack(watched, report),
                     (error) => report(failure(error, "")),
                 ),
-        } as P;
+        };
     }
     const resource = policy as unknown as ResourceValidationPolicy;
     const validations = resource.validateResource === undefined ? [] : [resource.validateResource].flat();
@@ -89,7 +89,7 @@ export function guarded<P extends Policy>(policy: P): P {
                         (error) => report(failure(error, ` for ${String(args.type)} "${String(args.name)}"`)),
                     ),
         ),
-    } as P;
+    };
 }
 
 export const policies: Policies = [

@@ -68,7 +68,12 @@ export const DEAD_LETTER_SETTINGS: ReadonlyArray<{
 ];
 
 /** The queues named by a JSON document's field (`redrivePolicy.deadLetterTargetArn`). */
-function referencedInJson(holder: PolicyResource, property: string, field: string, queues: PolicyResource[]): Reference {
+function referencedInJson(
+    holder: PolicyResource,
+    property: string,
+    field: string,
+    queues: PolicyResource[],
+): Reference {
     const document = jsonObject(at(propsOf(holder), property));
     if (document === UNKNOWN) {
         return referencedAt(holder, [property], queues);
@@ -77,7 +82,7 @@ function referencedInJson(holder: PolicyResource, property: string, field: strin
     if (typeof target !== "string") {
         return { found: [], maybe: [], unknown: false };
     }
-    return referencedAt({ ...holder, props: { [property]: target } } as PolicyResource, [property], queues);
+    return referencedAt({ ...holder, props: { [property]: target } }, [property], queues);
 }
 
 /** The redrive of every queue that has one, by queue. */
@@ -150,7 +155,11 @@ export function deadLetterQueues(
 function isFifo(queue: PolicyResource): boolean {
     const props = propsOf(queue);
     const name = props["name"];
-    return props["fifoQueue"] === true || props["fifoQueue"] === "true" || (typeof name === "string" && name.endsWith(".fifo"));
+    return (
+        props["fifoQueue"] === true ||
+        props["fifoQueue"] === "true" ||
+        (typeof name === "string" && name.endsWith(".fifo"))
+    );
 }
 
 export const sqsQueueHasDlq: StackValidationPolicy = {

@@ -138,7 +138,8 @@ export const stateMachineLogging: ResourceValidationPolicy = {
             ...args.getConfig<{ allowExecutionData?: boolean }>(),
         };
         const logging = peek(() => (args.props as { loggingConfiguration?: unknown }).loggingConfiguration);
-        const config = typeof logging === "object" && logging !== null ? (logging as Record<string, unknown>) : undefined;
+        const config =
+            typeof logging === "object" && logging !== null ? (logging as Record<string, unknown>) : undefined;
         const level = config === undefined ? undefined : config["level"];
         const destination = config !== undefined && isSet({ props: config }, (props) => props["logDestination"]);
         if (config === undefined || typeof level !== "string" || !LOG_LEVELS.includes(level) || !destination) {

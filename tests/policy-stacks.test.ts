@@ -536,7 +536,9 @@ describe("policy pack on whole programs", function () {
             });
             const reported = result.violations.map((v) => `${v.policy}: ${v.message}`);
             const allowed = expected.map(([policy, message]) => `${policy}: ${message}`);
-            wrong.push(...reported.filter((v) => !allowed.includes(v)).map((v) => `${what}: unexpected in preview: ${v}`));
+            wrong.push(
+                ...reported.filter((v) => !allowed.includes(v)).map((v) => `${what}: unexpected in preview: ${v}`),
+            );
             for (const [policy, message] of expected) {
                 if (!previewWaitsFor.includes(policy)) {
                     if (!reported.includes(`${policy}: ${message}`)) {

@@ -224,10 +224,7 @@ describe("resource policies, one change at a time", () => {
         assert.deepEqual(await violationsOf(sqsEncrypted, queue, off), [
             'Queue "r" turns encryption at rest off (sqsManagedSseEnabled: false, no kmsMasterKeyId): remove sqsManagedSseEnabled: false or set kmsMasterKeyId (remediation turns SQS-managed SSE back on).',
         ]);
-        assert.deepEqual(
-            await violationsOf(sqsEncrypted, queue, { ...off, kmsMasterKeyId: "alias/key" }),
-            [],
-        );
+        assert.deepEqual(await violationsOf(sqsEncrypted, queue, { ...off, kmsMasterKeyId: "alias/key" }), []);
         const remediated = await sqsEncrypted.remediateResource?.({ type: queue, props: off } as never);
         assert.deepEqual(remediated, { visibilityTimeoutSeconds: 30, sqsManagedSseEnabled: true });
         assert.equal(

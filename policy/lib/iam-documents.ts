@@ -52,7 +52,9 @@ function strings(value: unknown, element: string, unknowns: Set<string>): string
         } else if (typeof item === "string") {
             known.push(item);
         } else {
-            return { invalid: `${element} must be a string or a list of strings (got ${JSON.stringify(item) ?? String(item)})` };
+            return {
+                invalid: `${element} must be a string or a list of strings (got ${JSON.stringify(item) ?? String(item)})`,
+            };
         }
     }
     return known;
@@ -105,7 +107,9 @@ export function parseDocument(document: unknown): Statement[] | string {
             condition !== UNKNOWN &&
             (typeof condition !== "object" || condition === null || Array.isArray(condition))
         ) {
-            return invalid(`has a Condition that is not an object (got ${JSON.stringify(condition) ?? String(condition)})`);
+            return invalid(
+                `has a Condition that is not an object (got ${JSON.stringify(condition) ?? typeof condition})`,
+            );
         }
         for (const [element, value] of Object.entries(statement)) {
             if (containsUnknown(value)) {
@@ -168,6 +172,7 @@ export function managedPolicyName(arn: string): string | undefined {
  * brackets, wildcards, `"#%\\^|~`$&,;:/` or control characters; dots allowed
  * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html).
  */
+// eslint-disable-next-line no-control-regex -- control characters are what AWS forbids in the name
 const STEP_FUNCTIONS_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
 /** The kind of an ARN that names exactly one state machine or activity (no wildcard), else undefined. */

@@ -103,7 +103,8 @@ export function referencedAt(
     );
     if (!containsUnknown(value)) {
         // A transformed value (not an identifier) of a top-level property: its dependencies tell.
-        const direct = path.length === 1 && found.length === 0 && named.length === 0 && value !== undefined && value !== null;
+        const direct =
+            path.length === 1 && found.length === 0 && named.length === 0 && value !== undefined && value !== null;
         return { found: direct ? dependencies : found, maybe: named, unknown: false };
     }
     const exact = unknownLeaves(at(props, top)) === unknownLeaves(value);

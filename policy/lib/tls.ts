@@ -15,7 +15,7 @@ export function conditionValues(statement: Statement, operator: string, key: str
         return [];
     }
     return Object.entries(block).flatMap(([k, v]) =>
-        k.toLowerCase() === key.toLowerCase() ? (Array.isArray(v) ? v : [v]) : [],
+        k.toLowerCase() === key.toLowerCase() ? (Array.isArray(v) ? (v as unknown[]) : [v]) : [],
     );
 }
 
@@ -96,12 +96,16 @@ export function tlsOnlyStack(options: {
                 }
                 const denies = docs.some(({ document, maybe }) => {
                     const statements = parseDocument(document);
-                    return !maybe && typeof statements !== "string" && deniesInsecureTransport(statements, options.action);
+                    return (
+                        !maybe && typeof statements !== "string" && deniesInsecureTransport(statements, options.action)
+                    );
                 });
                 if (denies) {
                     continue;
                 }
-                const open = docs.some(({ document, maybe }) => maybe || containsUnknown(document) || document === UNKNOWN);
+                const open = docs.some(
+                    ({ document, maybe }) => maybe || containsUnknown(document) || document === UNKNOWN,
+                );
                 if (open || alternative === UNKNOWN) {
                     undecided.note(`the resource policies of ${describe(target)}`);
                     continue;
