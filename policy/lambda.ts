@@ -174,21 +174,28 @@ export const lambdaRuntimeSupported: ResourceValidationPolicy = {
             return;
         }
         const config = args.getConfig<{ allowedRuntimes?: string[]; asOf?: string }>();
-        const asOf = config.asOf !== undefined ? new Date(`${config.asOf}T00:00:00Z`) : new Date();
+        const day = config.asOf !== undefined ? new Date(`${config.asOf}T00:00:00Z`) : new Date();
+        const asOf = Number.isNaN(day.getTime()) ? new Date() : day;
         const allowed = config.allowedRuntimes ?? supportedRuntimes(asOf);
-        const props = args.props as { runtime?: string; packageType?: string };
+        const props = args.props as { runtime?: unknown; packageType?: unknown };
         if (props.packageType === "Image") {
             return;
         }
-        if (props.runtime === undefined || !allowed.includes(props.runtime)) {
-            const deprecated = props.runtime !== undefined ? LAMBDA_RUNTIME_DEPRECATION[props.runtime] : undefined;
-            const why =
-                config.allowedRuntimes === undefined && deprecated !== undefined
-                    ? `, which AWS deprecated on ${deprecated}`
-                    : ", which is not supported";
-            reportViolation(
-                `${describe(args)} uses runtime ${JSON.stringify(props.runtime)}${why}: use one of ${allowed.join(", ")}.`,
-            );
+        const runtime = props.runtime;
+        if (typeof runtime === "string" && allowed.includes(runtime)) {
+            return;
         }
+        const deprecated =
+            typeof runtime === "string" && Object.hasOwn(LAMBDA_RUNTIME_DEPRECATION, runtime)
+                ? LAMBDA_RUNTIME_DEPRECATION[runtime]
+                : undefined;
+        const why =
+            config.allowedRuntimes !== undefined
+                ? ", which is not in this policy's allowedRuntimes"
+                : deprecated !== undefined
+                  ? `, which AWS deprecated on ${deprecated}`
+                  : ", which is not in the pack's dated table of Lambda runtimes (retired before it, or newer than it: then list it in allowedRuntimes)";
+        const uses = typeof runtime === "string" ? `uses runtime ${JSON.stringify(runtime)}` : "sets no runtime";
+        reportViolation(`${describe(args)} ${uses}${why}: use one of ${allowed.join(", ")}.`);
     },
 };

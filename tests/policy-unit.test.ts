@@ -158,6 +158,47 @@ describe("resource policies, one change at a time", () => {
         assert.deepEqual(await violationsOf(callbackTaskHasTimeout, MACHINE, { ...goodMachine, definition }), []);
     });
 
+    it("must find a callback task in the EXPRESS child executions of a Distributed Map, at any depth", async () => {
+        const callback = {
+            Type: "Task",
+            Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            TimeoutSeconds: 60,
+            End: true,
+        };
+        const map = (executionType: string, inner: Record<string, unknown>) => ({
+            Type: "Map",
+            ItemProcessor: {
+                ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: executionType },
+                StartAt: "Inner",
+                States: { Inner: inner },
+            },
+            End: true,
+        });
+        const nested = {
+            Type: "Parallel",
+            Branches: [{ StartAt: "Wait", States: { Wait: callback } }],
+            End: true,
+        };
+        const definition = (executionType: string) =>
+            JSON.stringify({ StartAt: "Each", States: { Each: map(executionType, nested) } });
+        assert.deepEqual(
+            await violationsOf(callbackNeedsStandardWorkflow, MACHINE, {
+                ...goodMachine,
+                definition: definition("EXPRESS"),
+            }),
+            [
+                'StateMachine "r": callback task "Each/Inner/branch 0/Wait" runs in the EXPRESS child executions of Distributed Map "Each", which cannot wait for task tokens: set its ItemProcessor.ProcessorConfig.ExecutionType to "STANDARD".',
+            ],
+        );
+        assert.deepEqual(
+            await violationsOf(callbackNeedsStandardWorkflow, MACHINE, {
+                ...goodMachine,
+                definition: definition("STANDARD"),
+            }),
+            [],
+        );
+    });
+
     it("must find a callback task without timeout inside a Map's ItemProcessor", async () => {
         const definition = JSON.stringify({
             StartAt: "Each",
@@ -252,7 +293,9 @@ describe("resource policies, one change at a time", () => {
                 { runtime: "nodejs22.x" },
                 { allowedRuntimes: ["nodejs24.x"] },
             ),
-            ['Function "r" uses runtime "nodejs22.x", which is not supported: use one of nodejs24.x.'],
+            [
+                'Function "r" uses runtime "nodejs22.x", which is not in this policy\'s allowedRuntimes: use one of nodejs24.x.',
+            ],
         );
     });
 
@@ -275,7 +318,7 @@ describe("resource policies, one change at a time", () => {
         assert.match(
             (await violationsOf(lambdaRuntimeSupported, fn, { runtime: "nodejs99.x" }, { asOf: "2027-01-01" }))[0] ??
                 "",
-            /^Function "r" uses runtime "nodejs99.x", which is not supported: use one of /,
+            /^Function "r" uses runtime "nodejs99.x", which is not in the pack's dated table of Lambda runtimes \(retired before it, or newer than it: then list it in allowedRuntimes\): use one of /,
         );
     });
 
