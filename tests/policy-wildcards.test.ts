@@ -286,6 +286,47 @@ describe("iam-no-wildcards", () => {
                 'RolePolicy "r" statement 1 allows "s3:GetObject" on "*": nam',
             ],
         );
+        // Random shapes (a fixed seed): never a throw, whatever the document holds.
+        let seed = 13;
+        const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+        const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+        const leaves = [
+            null,
+            undefined,
+            5,
+            true,
+            "",
+            "*",
+            "s3:GetObject",
+            "Allow",
+            "x:y",
+            UNKNOWN_SENTINEL,
+            "__proto__",
+        ];
+        const keys = ["Statement", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Sid"];
+        const operators = ["StringEquals", "Null", "ForAnyValue:StringLike", "bogus", "aws:ResourceTag/t"];
+        const junk = (depth: number): unknown => {
+            const roll = random();
+            if (depth > 3 || roll < 0.35) {
+                return pick(leaves);
+            }
+            if (roll < 0.6) {
+                return Array.from({ length: Math.floor(random() * 3) }, () => junk(depth + 1));
+            }
+            return Object.fromEntries(
+                Array.from({ length: 1 + Math.floor(random() * 4) }, () => [
+                    pick([...keys, ...operators]),
+                    junk(depth + 1),
+                ]),
+            );
+        };
+        for (let i = 0; i < 300; i++) {
+            const policy = { Statement: junk(0) };
+            for (const props of [{ policy }, { policy: JSON.stringify(policy) }]) {
+                const { thrown } = await run(iamNoWildcards, ROLE_POLICY, props);
+                assert.ok(thrown === undefined || thrown instanceof UnknownValueError, `${String(thrown)}`);
+            }
+        }
         // What a role or a carrier holds that is no document at all is not judged.
         for (const props of [{}, { policy: null }, { inlinePolicies: "x" }, { inlinePolicies: [null, 5, {}] }]) {
             assert.deepEqual(await violationsOf("aws:iam/role:Role", props), []);
