@@ -6,7 +6,6 @@ import { promisify } from "node:util";
 import { unknownCheckingProxy } from "@pulumi/policy/proxy";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { REPO_ROOT } from "../components/bundle";
-import { iamNoWildcards } from "../policy/iam-wildcards";
 import { lambdaRuntimeSupported } from "../policy/lambda";
 import { allStates, callbackTasks } from "../policy/lib/asl";
 import {
@@ -328,41 +327,6 @@ describe("resource policies, one change at a time", () => {
         assert.deepEqual(
             await violationsOf(logGroupRetention, group, { retentionInDays: 3653 }, { maximumDays: 365 }),
             ['LogGroup "r": retentionInDays must be from 1 to 365 (got 3653).'],
-        );
-    });
-
-    it("must allow the documented wildcard exceptions and refuse NotAction", async () => {
-        const policy = (statement: object) => ({
-            policy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }),
-        });
-        const rolePolicy = "aws:iam/rolePolicy:RolePolicy";
-        assert.deepEqual(
-            await violationsOf(
-                iamNoWildcards,
-                rolePolicy,
-                policy({ Effect: "Allow", Action: ["xray:PutTraceSegments", "logs:CreateLogDelivery"], Resource: "*" }),
-            ),
-            [],
-        );
-        assert.deepEqual(
-            await violationsOf(
-                iamNoWildcards,
-                rolePolicy,
-                policy({ Sid: "Broad", Effect: "Allow", NotAction: "iam:*", Resource: "*" }),
-            ),
-            [
-                'RolePolicy "r" statement "Broad" allows everything but ["iam:*"] (NotAction): list the actions it needs.',
-            ],
-        );
-        assert.deepEqual(
-            await violationsOf(iamNoWildcards, "aws:iam/role:Role", {
-                inlinePolicies: [
-                    { name: "inline", ...policy({ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }) },
-                ],
-            }),
-            [
-                `Role "r" inline policy "inline" statement 0 allows "s3:GetObject" on "*": name the resources. Only logs:CreateLogDelivery, logs:GetLogDelivery, logs:UpdateLogDelivery, logs:DeleteLogDelivery, logs:ListLogDeliveries, logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups, xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSamplingRules, xray:GetSamplingTargets may use "*" (AWS requires it for log delivery and X-Ray).`,
-            ],
         );
     });
 });
