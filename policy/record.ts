@@ -79,7 +79,33 @@ const SERVICE_OF: Record<string, string> = {
     "aws:lambda/eventSourceMapping:EventSourceMapping": "lambda",
 };
 
-/** Computed outputs a real deployment would return, derived from the inputs like AWS derives them. */
+/** The last segment of an ARN or a name (`arn:aws:lambda:…:function:orders` → `orders`). */
+function lastSegment(value: unknown, separator = ":"): string | undefined {
+    if (typeof value !== "string" || value === "") {
+        return undefined;
+    }
+    return value.split(separator).pop();
+}
+
+/** A Lambda function's name from a name, a function ARN or a qualified function ARN (`…:function:fn:live`). */
+function functionNameOf(value: unknown): string | undefined {
+    if (typeof value !== "string") {
+        return undefined;
+    }
+    const match = /^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:([^:]+)/.exec(value);
+    return match?.[1] ?? value;
+}
+
+/** The URI API Gateway invokes a function (or alias) by. */
+function invokeArnOf(functionArn: string): string {
+    return `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/${functionArn}/invocations`;
+}
+
+/**
+ * Computed outputs a real deployment would return, derived from the inputs like AWS derives them. ARN
+ * formats: https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+ * (each service's "Resource types defined by ..." table).
+ */
 function mockOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     const physical =
         typeof inputs["name"] === "string"
@@ -89,6 +115,8 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
               : `${name}-0a1b2c3`;
     const service = SERVICE_OF[type];
     const outputs: Record<string, unknown> = { ...inputs, name: physical };
+    const arn = (svc: string, resource: string, region = REGION, account = ACCOUNT_ID): string =>
+        `arn:aws:${svc}:${region}:${account}:${resource}`;
     switch (type) {
         case "aws:sqs/queue:Queue":
             outputs["arn"] = `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${physical}`;
@@ -103,17 +131,122 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
         case "aws:iam/policy:Policy":
             outputs["arn"] = `arn:aws:iam::${ACCOUNT_ID}:policy/${physical}`;
             break;
-        case "aws:lambda/function:Function":
-            outputs["arn"] = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${physical}`;
+        case "aws:iam/instanceProfile:InstanceProfile":
+            outputs["arn"] = `arn:aws:iam::${ACCOUNT_ID}:instance-profile/${physical}`;
             break;
+        case "aws:lambda/function:Function": {
+            const functionArn = arn("lambda", `function:${physical}`);
+            const version = inputs["publish"] === true ? "1" : "$LATEST";
+            outputs["arn"] = functionArn;
+            outputs["version"] = version;
+            outputs["qualifiedArn"] = `${functionArn}:${version}`;
+            // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-custom-integrations.html
+            outputs["invokeArn"] = invokeArnOf(functionArn);
+            break;
+        }
+        case "aws:lambda/alias:Alias": {
+            // An alias ARN is its function's ARN qualified by the alias name (functionName: a name or an ARN).
+            // https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html
+            const fn = functionNameOf(inputs["functionName"]) ?? `${name}-function`;
+            const aliasArn = arn("lambda", `function:${fn}:${physical}`);
+            outputs["arn"] = aliasArn;
+            outputs["invokeArn"] = invokeArnOf(aliasArn);
+            break;
+        }
         case "aws:sfn/stateMachine:StateMachine":
             outputs["arn"] = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:${physical}`;
+            break;
+        case "aws:sfn/activity:Activity":
+            // https://docs.aws.amazon.com/step-functions/latest/dg/concepts-activities.html
+            outputs["arn"] = arn("states", `activity:${physical}`);
             break;
         case "aws:cloudwatch/logGroup:LogGroup":
             outputs["arn"] = `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${physical}`;
             break;
         case "aws:kms/key:Key":
             outputs["arn"] = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/0a1b2c3d-${name}`;
+            break;
+        case "aws:kms/alias:Alias":
+            outputs["arn"] = arn("kms", physical); // its name is alias/<name>
+            break;
+        case "aws:cloudwatch/eventBus:EventBus":
+            outputs["arn"] = arn("events", `event-bus/${physical}`);
+            break;
+        case "aws:cloudwatch/eventRule:EventRule": {
+            // A rule on a custom bus has the bus in its ARN: rule/<bus>/<name>.
+            const bus = lastSegment(inputs["eventBusName"], "/");
+            outputs["arn"] = arn(
+                "events",
+                bus === undefined || bus === "default" ? `rule/${physical}` : `rule/${bus}/${physical}`,
+            );
+            break;
+        }
+        case "aws:scheduler/scheduleGroup:ScheduleGroup":
+            outputs["arn"] = arn("scheduler", `schedule-group/${physical}`);
+            break;
+        case "aws:scheduler/schedule:Schedule":
+            outputs["arn"] = arn(
+                "scheduler",
+                `schedule/${typeof inputs["groupName"] === "string" ? inputs["groupName"] : "default"}/${physical}`,
+            );
+            break;
+        case "aws:pipes/pipe:Pipe":
+            outputs["arn"] = arn("pipes", `pipe/${physical}`);
+            break;
+        case "aws:dynamodb/table:Table": {
+            const tableArn = arn("dynamodb", `table/${physical}`);
+            outputs["arn"] = tableArn;
+            if (inputs["streamEnabled"] === true) {
+                // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html
+                outputs["streamLabel"] = "2026-01-01T00:00:00.000";
+                outputs["streamArn"] = `${tableArn}/stream/2026-01-01T00:00:00.000`;
+            }
+            break;
+        }
+        case "aws:kinesis/stream:Stream":
+            outputs["arn"] = arn("kinesis", `stream/${physical}`);
+            break;
+        case "aws:ecs/cluster:Cluster":
+            outputs["arn"] = arn("ecs", `cluster/${physical}`);
+            break;
+        case "aws:ecs/taskDefinition:TaskDefinition": {
+            // Named by its family; every registration is a new revision (the first is 1).
+            const family = typeof inputs["family"] === "string" ? inputs["family"] : physical;
+            outputs["revision"] = 1;
+            const withoutRevision = arn("ecs", `task-definition/${family}`);
+            outputs["arnWithoutRevision"] = withoutRevision;
+            outputs["arn"] = `${withoutRevision}:1`;
+            break;
+        }
+        case "aws:ecs/service:Service": {
+            const cluster = lastSegment(inputs["cluster"], "/") ?? "default";
+            outputs["arn"] = arn("ecs", `service/${cluster}/${physical}`);
+            break;
+        }
+        case "aws:apigatewayv2/api:Api": {
+            // https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html
+            const id = `${name}-id`; // the mocks' id of every resource
+            outputs["apiEndpoint"] = `https://${id}.execute-api.${REGION}.amazonaws.com`;
+            outputs["arn"] = `arn:aws:apigateway:${REGION}::/apis/${id}`;
+            outputs["executionArn"] = arn("execute-api", id);
+            break;
+        }
+        case "aws:apigatewayv2/stage:Stage": {
+            const apiId = typeof inputs["apiId"] === "string" ? inputs["apiId"] : "api-id";
+            outputs["arn"] = `arn:aws:apigateway:${REGION}::/apis/${apiId}/stages/${physical}`;
+            outputs["executionArn"] = `${arn("execute-api", apiId)}/${physical}`;
+            outputs["invokeUrl"] =
+                `https://${apiId}.execute-api.${REGION}.amazonaws.com/${physical === "$default" ? "" : physical}`;
+            break;
+        }
+        case "aws:ec2/vpc:Vpc":
+            outputs["arn"] = arn("ec2", `vpc/${name}-id`);
+            break;
+        case "aws:ec2/subnet:Subnet":
+            outputs["arn"] = arn("ec2", `subnet/${name}-id`);
+            break;
+        case "aws:ec2/securityGroup:SecurityGroup":
+            outputs["arn"] = arn("ec2", `security-group/${name}-id`);
             break;
         default:
             if (service !== undefined) {
