@@ -548,6 +548,71 @@ describe("policy pack on whole programs", function () {
         assert.deepEqual(wrong, []);
     });
 
+    describe("in preview, one unknown value hides no other violation", () => {
+        const violationsInPreview = async (program: () => void): Promise<string[]> =>
+            (await runPolicies(await runProgram(program, { preview: true }))).violations.map(
+                (v) => `${v.policy} ${v.urn?.split("::").pop() ?? ""}`,
+            );
+
+        it("a queue redriving to another stack's DLQ by a literal ARN, next to a queue with no DLQ at all", async () => {
+            const found = await violationsInPreview(() => {
+                const elsewhere = `arn:aws:sqs:${REGION}:${ACCOUNT}:shared-dlq`;
+                const fed = new sqs.Queue("fed", {
+                    redrivePolicy: JSON.stringify({ deadLetterTargetArn: elsewhere, maxReceiveCount: 5 }),
+                });
+                tlsPolicy("fed-policy", fed);
+                tlsPolicy("lonely-policy", new sqs.Queue("lonely", {}));
+            });
+            assert.deepEqual(found, ["sqs-queue-has-dlq lonely"]);
+        });
+
+        it("an IAM policy given as an object with an Output inside, next to a grant of states:*", async () => {
+            const found = await violationsInPreview(() => {
+                const { stateMachine, workerRole } = callbackStack();
+                new iam.RolePolicy("object-grant", {
+                    role: workerRole.id,
+                    policy: {
+                        Version: "2012-10-17",
+                        Statement: [{ Effect: "Allow", Action: SEND_TASK, Resource: stateMachine.arn }],
+                    },
+                });
+                new iam.RolePolicy("broad-grant", {
+                    role: workerRole.id,
+                    policy: JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [{ Effect: "Allow", Action: "states:SendTask*", Resource: MACHINE_ARN }],
+                    }),
+                });
+            });
+            assert.ok(found.includes("sendtask-least-privilege broad-grant"), found.join("\n"));
+        });
+
+        it("a queue policy given as an object with an Output inside, next to a queue without a TLS-only policy", async () => {
+            const found = await violationsInPreview(() => {
+                const { queue } = callbackStack({ queuePolicies: false });
+                new sqs.QueuePolicy("object-policy", {
+                    queueUrl: queue.url,
+                    policy: {
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Effect: "Deny",
+                                Principal: "*",
+                                Action: "sqs:*",
+                                Resource: queue.arn,
+                                Condition: { Bool: { "aws:SecureTransport": "false" } },
+                            },
+                        ],
+                    },
+                });
+            });
+            assert.deepEqual(
+                found.filter((f) => f.startsWith("sqs-tls-only")),
+                ["sqs-tls-only dlq"],
+            );
+        });
+    });
+
     it("has at least 15 bad stacks", () => {
         assert.ok(BAD_STACKS.length >= 15);
     });
