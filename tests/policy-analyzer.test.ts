@@ -27,7 +27,7 @@ import type * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
 import type * as emptyPb from "google-protobuf/google/protobuf/empty_pb";
 import { POLICY_PACK_NAME, policies } from "../policy/policies";
-import { recordProgram, type ProgramRun, type Registration } from "../policy/record";
+import { recordProgram, REGION, type ProgramRun, type Registration } from "../policy/record";
 import {
     runPolicies,
     stackProps,
@@ -123,12 +123,15 @@ function optionsOf(r: Registration): analyzerPb.AnalyzerResourceOptions {
 
 /** The default AWS provider, which the engine names as the resource's provider. */
 async function providerOf(run: ProgramRun): Promise<analyzerPb.AnalyzerProviderResource> {
-    const name = "default_7_48_0";
+    const { version } = JSON.parse(readFileSync(require.resolve("@pulumi/aws/package.json"), "utf8")) as {
+        version: string;
+    };
+    const name = `default_${version.replace(/\./g, "_")}`;
     return new pb.AnalyzerProviderResource()
         .setType("pulumi:providers:aws")
         .setName(name)
         .setUrn(`urn:pulumi:${run.stack}::${run.project}::pulumi:providers:aws::${name}`)
-        .setProperties(await struct({ region: "eu-west-1", version: "7.48.0" }));
+        .setProperties(await struct({ region: REGION, version }));
 }
 
 /**
