@@ -3,8 +3,9 @@
  * (@pulumi/policy's server.js): `validateResource` gets each custom resource's inputs, `validateStack`
  * every resource's outputs with parent, dependencies and property dependencies as resource objects; both
  * wrapped by `unknownCheckingProxy`, with values unknown during preview replaced by the engine's unknown
- * sentinel, so that reading one throws `UnknownValueError`. Such an error becomes the framework's
- * advisory "can't run policy ... during preview"; any other error fails the run. The configuration is the
+ * sentinel, so that reading one throws `UnknownValueError`, and secrets unwrapped to their values, as the
+ * server decodes what the engine sends. An `UnknownValueError` becomes the framework's advisory
+ * "can't run policy ... during preview"; any other error fails the run. The configuration is the
  * JSON that `pulumi preview --policy-pack-config` reads, reconciled as the CLI does: the defaults of each
  * policy's configSchema, then `all`'s enforcement level, then each policy's own entry
  * (https://www.pulumi.com/docs/using-pulumi/crossguard/configuration/). Part of the library's
@@ -80,7 +81,7 @@ function schemaDefaults(policy: Policies[number]): Record<string, unknown> {
 }
 
 /** Replaces values unknown during preview (mock `Unknown`s) with the engine's sentinel, recursively. */
-function withSentinels(value: unknown): unknown {
+export function withSentinels(value: unknown): unknown {
     if (typeof value !== "object" || value === null) {
         return value;
     }
@@ -97,12 +98,37 @@ function withSentinels(value: unknown): unknown {
 }
 
 /** A resource's outputs as the engine has them: after deployment the mock's state; in preview, inputs and unknown computed outputs. */
-function stackProps(registration: Registration, preview: boolean): Record<string, unknown> {
+export function stackProps(registration: Registration, preview: boolean): Record<string, unknown> {
     if (!preview) {
         return { ...registration.outputs, id: `${registration.name}-id` };
     }
     const computed = Object.fromEntries(["arn", "id", "url", "name"].map((key) => [key, UNKNOWN_SENTINEL]));
     return { ...computed, ...(withSentinels(registration.inputs) as Record<string, unknown>) };
+}
+
+/** `specialSigKey` and `specialSecretSig` of @pulumi/pulumi's runtime/rpc.js: how a secret is marshalled. */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * Properties as the policy server decodes what the engine sends (server.js's deserializeProperties): a
+ * secret, which the mocks record and the engine sends as `{[specialSigKey]: specialSecretSig, value}`,
+ * becomes its value, so that a policy reads a secret document as it reads any other.
+ */
+function decoded(value: unknown): unknown {
+    if (typeof value !== "object" || value === null) {
+        return value;
+    }
+    if ((value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG) {
+        return decoded((value as { value?: unknown }).value);
+    }
+    if (Array.isArray(value)) {
+        return value.map(decoded);
+    }
+    if (Object.getPrototypeOf(value) !== Object.prototype) {
+        return value; // assets and archives
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decoded(v)]));
 }
 
 /**
@@ -139,7 +165,7 @@ export async function runPolicies(run: ProgramRun, options: RunPoliciesOptions =
     // Stack view: resource objects linked by URN, as server.js builds them.
     const byUrn = new Map<string, PolicyResource>();
     const stackResources: PolicyResource[] = run.resources.map((r) => {
-        const props = unknownCheckingProxy(stackProps(r, preview));
+        const props = unknownCheckingProxy(decoded(stackProps(r, preview)) as Record<string, unknown>);
         const resource: PolicyResource = {
             type: r.type,
             props,
@@ -215,7 +241,7 @@ export async function runPolicies(run: ProgramRun, options: RunPoliciesOptions =
         const validations =
             resourcePolicy.validateResource === undefined ? [] : [resourcePolicy.validateResource].flat();
         for (const registration of custom) {
-            const props = unknownCheckingProxy(withSentinels(registration.inputs) as Record<string, unknown>);
+            const props = unknownCheckingProxy(decoded(withSentinels(registration.inputs)) as Record<string, unknown>);
             for (const validation of validations) {
                 await attempt(registration.urn, () =>
                     validation(
