@@ -290,7 +290,7 @@ function asOnTheWire(violations: readonly Finding[], undecided: readonly Finding
 const sorted = (diagnostics: readonly Diagnostic[]): Diagnostic[] =>
     [...diagnostics].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
-/** The callback stack with defects the pack must report: a queue without DLQ, SendTask on "*", a DLQ unencrypted, a secret grant. */
+/** The callback stack with defects the pack must report: a queue without DLQ, SendTask on "*", a DLQ unencrypted, a secret grant (with s3:GetObject on "*"). */
 function defectiveStack(): void {
     callbackStack({
         workerStatements: (statements) =>
@@ -307,6 +307,7 @@ function defectiveStack(): void {
                         Version: "2012-10-17",
                         Statement: [
                             { Sid: "Answer", Effect: "Allow", Action: "states:SendTaskSuccess", Resource: "*" },
+                            { Sid: "ReadAll", Effect: "Allow", Action: "s3:GetObject", Resource: "*" },
                         ],
                     }),
                 ),
