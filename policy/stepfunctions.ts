@@ -1,7 +1,7 @@
 /** Step Functions: callback tasks time out, run in STANDARD machines, and definitions are valid; logging and tracing on. */
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import aslValidator from "asl-validator";
 import { callbackTasks, parseDefinition } from "./lib/asl";
+import { validateAsl } from "./lib/asl-validate";
 import { describe, isSet } from "./lib/stack";
 import { T } from "./lib/types";
 
@@ -58,26 +58,6 @@ export const callbackNeedsStandardWorkflow: ResourceValidationPolicy = {
         }
     },
 };
-
-/**
- * asl-validator builds its JSON-schema validator anew on every call (~130 ms here); the analyzer lives
- * for a whole preview, so each distinct definition is validated once.
- */
-const validations = new Map<string, ReturnType<typeof aslValidator>>();
-const MAX_CACHED = 256;
-
-function validateAsl(definition: Record<string, unknown>): ReturnType<typeof aslValidator> {
-    const key = JSON.stringify(definition);
-    let result = validations.get(key);
-    if (result === undefined) {
-        result = aslValidator(structuredClone(definition));
-        if (validations.size >= MAX_CACHED) {
-            validations.delete(validations.keys().next().value as string);
-        }
-        validations.set(key, result);
-    }
-    return result;
-}
 
 export const stateMachineDefinitionValid: ResourceValidationPolicy = {
     name: "state-machine-definition-valid",
