@@ -20,7 +20,8 @@ declare module "asl-validator" {
 // The modules of asl-validator 4.0.0 (dist/) that policy/lib/asl-validate.ts reuses to compile its
 // JSON schemas once per process. CommonJS: each `exports` object is the one validator.js reads.
 declare module "asl-validator/dist/src/checks/json-schema-errors" {
-    type Validator = typeof import("asl-validator");
+    import type validator from "asl-validator";
+    type Validator = typeof validator;
     /** validator.js reads `exports.jsonSchemaErrors` at each call (TypeScript's `(0, m.f)()` emit). */
     let jsonSchemaErrors: (
         definition: unknown,

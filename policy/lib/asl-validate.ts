@@ -30,6 +30,9 @@ import addFormats from "ajv-formats";
 import { registerAll } from "asl-path-validator";
 import aslValidator from "asl-validator";
 import { isArnFormatValid } from "asl-validator/dist/src/checks/formats";
+// A require, not `import * as`: the module's own exports object, the one validator.js reads (a namespace
+// import would be a copy under esbuild's bundle of the pack, and read-only in TypeScript).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 import schemaErrors = require("asl-validator/dist/src/checks/json-schema-errors");
 import baseStateMachine from "asl-validator/dist/src/schemas/base-state-machine.json";
 import choice from "asl-validator/dist/src/schemas/choice.json";
