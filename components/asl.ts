@@ -23,8 +23,8 @@
  *   https://docs.aws.amazon.com/step-functions/latest/dg/integrate-optimized.html
  */
 import * as pulumi from "@pulumi/pulumi";
-import aslValidator from "asl-validator";
 import jsonata from "jsonata";
+import { validateAsl } from "../policy/lib/asl-validate";
 import type { PolicyStatement } from "./iam";
 
 /** Error names defined by Step Functions (ASL "Errors"). */
@@ -1300,44 +1300,26 @@ function withPlaceholders(value: unknown): unknown {
 }
 
 /**
- * asl-validator builds its JSON-schema validator anew on every call (it offers no way to keep one), which
- * costs 100 ms or more; a program renders the same definition more than once (each stack, each test), so
- * each distinct rendering is checked once.
+ * asl-validator's errors on the definition as Step Functions would get it, Outputs standing in as
+ * placeholders; its schemas are compiled once per process (policy/lib/asl-validate.ts).
  */
-const independentResults = new Map<string, readonly string[]>();
-const MAX_CACHED = 64;
-
-/** asl-validator's errors on the definition as Step Functions would get it, Outputs standing in as placeholders. */
 function independentProblems(definition: StateMachineDefinition): readonly string[] {
     let copy: unknown;
-    let key: string;
     try {
         copy = withPlaceholders(toAsl(definition, "aws"));
-        key = JSON.stringify(copy);
     } catch (error) {
         return [`asl-validator: the definition could not be rendered for it: ${describeError(error)}.`];
     }
-    const cached = independentResults.get(key);
-    if (cached !== undefined) {
-        return cached;
-    }
-    let problems: readonly string[];
     try {
-        // asl-validator mutates its input (it adds QueryLanguage to every state): `copy` is ours alone.
-        const { isValid, errors } = aslValidator(copy);
-        problems = isValid
+        const { isValid, errors } = validateAsl(copy);
+        return isValid
             ? []
             : errors.length === 0
               ? ["asl-validator: the definition is not valid (it gave no reason)."]
               : errors.map((e) => `asl-validator: ${e["Error code"]}: ${e.Message}${e.path ? ` at ${e.path}` : ""}`);
     } catch (error) {
-        problems = [`asl-validator failed on the definition: ${describeError(error)}.`];
+        return [`asl-validator failed on the definition: ${describeError(error)}.`];
     }
-    if (independentResults.size >= MAX_CACHED) {
-        independentResults.delete(independentResults.keys().next().value as string);
-    }
-    independentResults.set(key, problems);
-    return problems;
 }
 
 /**
@@ -1354,7 +1336,8 @@ function independentProblems(definition: StateMachineDefinition): readonly strin
  * When the definition follows these rules, asl-validator (an independent implementation of the ASL
  * schema and checks) runs on it as rendered, each Pulumi Output a placeholder string, and its errors
  * are problems too, prefixed `asl-validator:`. It does not run on a definition already refused: its
- * errors would mostly repeat ours, and it is the slow part (its first check costs a few hundred ms).
+ * errors would mostly repeat ours, and it is the slow part (compiling its schemas, once per process,
+ * costs a few hundred ms).
  * It throws nothing but AslValidationError, whatever the shape of its input.
  */
 export function validateDefinition(definition: StateMachineDefinition, type: WorkflowType = "STANDARD"): void {

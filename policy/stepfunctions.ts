@@ -1,7 +1,7 @@
 /** Step Functions: callback tasks time out, run in STANDARD machines, and definitions are valid; logging and tracing on. */
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import aslValidator from "asl-validator";
 import { callbackTasks, parseDefinition } from "./lib/asl";
+import { validateAsl } from "./lib/asl-validate";
 import { describe, isSet, peek } from "./lib/stack";
 import { T } from "./lib/types";
 
@@ -66,26 +66,6 @@ export const callbackNeedsStandardWorkflow: ResourceValidationPolicy = {
     },
 };
 
-/**
- * asl-validator builds its JSON-schema validator anew on every call (~130 ms here); the analyzer lives
- * for a whole preview, so each distinct definition is validated once.
- */
-const validations = new Map<string, ReturnType<typeof aslValidator>>();
-const MAX_CACHED = 256;
-
-function validateAsl(definition: Record<string, unknown>): ReturnType<typeof aslValidator> {
-    const key = JSON.stringify(definition);
-    let result = validations.get(key);
-    if (result === undefined) {
-        result = aslValidator(structuredClone(definition));
-        if (validations.size >= MAX_CACHED) {
-            validations.delete(validations.keys().next().value as string);
-        }
-        validations.set(key, result);
-    }
-    return result;
-}
-
 export const stateMachineDefinitionValid: ResourceValidationPolicy = {
     name: "state-machine-definition-valid",
     description:
@@ -100,7 +80,7 @@ export const stateMachineDefinitionValid: ResourceValidationPolicy = {
             reportViolation(`${describe(args)}: the definition is not valid: it is not a JSON object.`);
             return;
         }
-        let result: ReturnType<typeof aslValidator>;
+        let result: ReturnType<typeof validateAsl>;
         try {
             result = validateAsl(definition);
         } catch (error) {

@@ -77,12 +77,14 @@ Options:
   --json                 print one JSON report on stdout instead of the trace
   --serve                keep the loopback Step Functions endpoint up for scripts/smoke.ts (Ctrl-C stops it)
   -h, --help             print this usage`,
-    bench: `Usage: npm run bench
+    bench: `Usage: npm run bench -- [--only worker|program|policy]
 Builds, then measures the worker as deployed beside release 0.1.0's worker, the classic example's handler
 and a naive bundle, in interleaved rounds on the Lambda runtime's Node.js (build/bench/worker.js), then
-program evaluation per resource (build/bench/program.js). The tables go to stdout and build/bench-*.md,
-each stage to stderr. About three minutes.
+program evaluation per resource (build/bench/program.js), then the policy pack per resource on stacks of
+1 to 300 workflows, each run in a fresh process (build/bench/policy.js). The tables go to stdout and
+build/bench-*.md, each stage to stderr. About four minutes; the policy stage alone, about one.
 Options:
+  --only STAGE  run one stage: worker, program or policy
 ${HELP}`,
     preview: PULUMI_USAGE,
     deploy: PULUMI_USAGE,
@@ -174,15 +176,30 @@ function asksForHelp(args) {
     return (separator >= 0 ? args.slice(0, separator) : args).some((arg) => arg === "--help" || arg === "-h");
 }
 
-/** Refuses any argument but --help (build and bench take none). */
-function noArguments(command, args) {
+/** The bench's stages, in the order they run: their entries in build/bench/. */
+const BENCH_STAGES = { worker: "worker.js", program: "program.js", policy: "policy.js" };
+
+/**
+ * The options of build and bench (build takes none but --help, bench `--only STAGE`), or undefined
+ * after printing what is wrong and the usage.
+ */
+function ownOptions(command, args) {
+    const options = { help: { type: "boolean", short: "h" } };
+    if (command === "bench") {
+        options.only = { type: "string" };
+    }
     try {
-        parseArgs({ args, options: { help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false });
+        const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+        if (values.only !== undefined && !Object.hasOwn(BENCH_STAGES, values.only)) {
+            throw new Error(
+                `--only must be one of ${Object.keys(BENCH_STAGES).join(", ")} (got ${JSON.stringify(values.only)}).`,
+            );
+        }
+        return values;
     } catch (error) {
         console.error(`${error.message}\n\n${USAGE[command]}`);
-        return false;
+        return undefined;
     }
-    return true;
 }
 
 async function main([command, ...args]) {
@@ -198,7 +215,8 @@ async function main([command, ...args]) {
         console.log(USAGE[command]);
         return 0;
     }
-    if ((command === "build" || command === "bench") && !noArguments(command, args)) {
+    const options = command === "build" || command === "bench" ? ownOptions(command, args) : {};
+    if (options === undefined) {
         return 2;
     }
     try {
@@ -225,8 +243,11 @@ async function main([command, ...args]) {
         case "release-check":
             return node([path.join(ROOT, "build", "scripts", "release-check.js"), ...args]);
         case "bench":
-            for (const half of ["worker.js", "program.js"]) {
-                const code = await node([path.join(ROOT, "build", "bench", half)]);
+            for (const [name, entry] of Object.entries(BENCH_STAGES)) {
+                if (options.only !== undefined && options.only !== name) {
+                    continue;
+                }
+                const code = await node([path.join(ROOT, "build", "bench", entry)]);
                 if (code !== 0 || interrupted) {
                     return code;
                 }
