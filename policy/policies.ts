@@ -3,11 +3,16 @@
  * PolicyPack starts the analyzer's gRPC server).
  */
 import type { Policies } from "@pulumi/policy";
+import { httpApiAccessLogs, httpApiThrottled } from "./apigateway";
+import { dynamodbTableEncryptedWithKms, dynamodbTablePointInTimeRecovery } from "./dynamodb";
 import { sendTaskLeastPrivilege } from "./iam";
 import { iamNoWildcards } from "./iam-wildcards";
 import { lambdaRuntimeSupported, sqsVisibilityCoversWorker } from "./lambda";
+import { kmsKeyRotation } from "./kms";
+import { lambdaFunctionUrlAuth } from "./lambda-urls";
 import { logGroupRetention } from "./logs";
 import { snsEncryptedOrTlsOnly } from "./sns";
+import { snsSubscriptionHasDlq } from "./sns-subscriptions";
 import { sqsEncrypted, sqsQueueHasDlq, sqsTlsOnly } from "./sqs";
 import {
     callbackNeedsStandardWorkflow,
@@ -16,6 +21,7 @@ import {
     stateMachineLogging,
     stateMachineTracing,
 } from "./stepfunctions";
+import { stateMachineLogsAllEvents } from "./stepfunctions-logs";
 
 export const POLICY_PACK_NAME = "callback-guardrails";
 
@@ -36,4 +42,12 @@ export const policies: Policies = [
     lambdaRuntimeSupported,
     logGroupRetention,
     iamNoWildcards,
+    snsSubscriptionHasDlq,
+    lambdaFunctionUrlAuth,
+    kmsKeyRotation,
+    stateMachineLogsAllEvents,
+    dynamodbTableEncryptedWithKms,
+    dynamodbTablePointInTimeRecovery,
+    httpApiThrottled,
+    httpApiAccessLogs,
 ];

@@ -18,4 +18,11 @@ export const T = {
     eventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
     stateMachine: "aws:sfn/stateMachine:StateMachine",
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    topicSubscription: "aws:sns/topicSubscription:TopicSubscription",
+    functionUrl: "aws:lambda/functionUrl:FunctionUrl",
+    kmsKey: "aws:kms/key:Key",
+    dynamodbTable: "aws:dynamodb/table:Table",
+    httpApi: "aws:apigatewayv2/api:Api",
+    httpApiStage: "aws:apigatewayv2/stage:Stage",
+    httpApiRoute: "aws:apigatewayv2/route:Route",
 } as const;
