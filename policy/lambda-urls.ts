@@ -68,7 +68,7 @@ export const lambdaFunctionUrlAuth: ResourceValidationPolicy = {
         ) {
             return;
         }
-        const what = typeof functionName === "string" ? ` function "${functionNameOf(functionName)}"` : "its function";
+        const what = typeof functionName === "string" ? ` function "${functionNameOf(functionName)}"` : " its function";
         reportViolation(
             `${describe(args)} has authorizationType "NONE": anyone on the internet can invoke${what}. Set authorizationType "AWS_IAM" (callers sign requests with SigV4), or, if it is public on purpose and authenticates callers itself, list "${args.name}" in this policy's publicFunctionUrls.`,
         );
