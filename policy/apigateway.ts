@@ -84,15 +84,30 @@ function throttlingOf(settings: unknown, where: string, read: () => unknown): Th
     );
 }
 
+/** A resource `referenced` can read: object props and property dependencies (a malformed one is not). */
+function readable(resource: PolicyResource): boolean {
+    return (
+        isRecord(resource.props) &&
+        typeof resource.propertyDependencies === "object" &&
+        resource.propertyDependencies !== null
+    );
+}
+
 /** The routes of the stage's API in this stack: through the API resource, or by an equal apiId. */
 function routesOf(stage: PolicyResource, apis: readonly PolicyResource[], routes: readonly PolicyResource[]) {
-    const api = referenced(stage, "apiId", apis, new Undecided())[0];
-    if (api !== undefined) {
-        return routes.filter((route) => referenced(route, "apiId", apis, new Undecided()).includes(api));
+    if (!readable(stage)) {
+        return [];
     }
-    const apiId = peek(() => stage.props["apiId"] as unknown);
+    const candidates = apis.filter(readable);
+    const api = referenced(stage, "apiId", candidates, new Undecided())[0];
+    if (api !== undefined) {
+        return routes.filter(
+            (route) => readable(route) && referenced(route, "apiId", candidates, new Undecided()).includes(api),
+        );
+    }
+    const apiId = field(stage.props, "apiId");
     return typeof apiId === "string" && apiId !== ""
-        ? routes.filter((route) => peek(() => route.props["apiId"] as unknown) === apiId)
+        ? routes.filter((route) => field(route.props, "apiId") === apiId)
         : [];
 }
 
@@ -105,7 +120,7 @@ function routesThrottled(
         return { kind: "missing" };
     }
     const readSettings = () => stage.props["routeSettings"] as unknown;
-    const settings = peek(readSettings);
+    const settings = field(stage.props, "routeSettings");
     if (settings === UNKNOWN) {
         return { kind: "unknown", read: readSettings };
     }
@@ -117,7 +132,7 @@ function routesThrottled(
     let unknown: Throttling | undefined;
     for (const route of routes) {
         const readKey = () => route.props["routeKey"] as unknown;
-        const key = peek(readKey);
+        const key = field(route.props, "routeKey");
         if (key === UNKNOWN) {
             unknown ??= { kind: "unknown", read: readKey };
             continue;
@@ -163,7 +178,11 @@ export const httpApiThrottled: StackValidationPolicy = {
         const routes = ofType(args.resources, T.httpApiRoute);
         for (const stage of ofType(args.resources, T.httpApiStage)) {
             const readDefaults = () => stage.props["defaultRouteSettings"] as unknown;
-            const defaults = throttlingOf(peek(readDefaults), "defaultRouteSettings", readDefaults);
+            const defaults = throttlingOf(
+                field(stage.props, "defaultRouteSettings"),
+                "defaultRouteSettings",
+                readDefaults,
+            );
             if (defaults.kind === "set") {
                 continue;
             }

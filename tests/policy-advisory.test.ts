@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import * as apigatewayv2 from "@pulumi/aws/apigatewayv2";
 import * as sns from "@pulumi/aws/sns";
 import * as sqs from "@pulumi/aws/sqs";
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import type { PolicyResource, ResourceValidationPolicy } from "@pulumi/policy";
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy/proxy";
 import * as pulumi from "@pulumi/pulumi";
 import { httpApiAccessLogs, httpApiThrottled } from "../policy/apigateway";
@@ -473,6 +473,56 @@ describe("sns-subscription-has-dlq on programs", function () {
                     'TopicSubscription "to-queue" (protocol "sqs") has no dead-letter queue, so SNS discards the messages it cannot deliver after its retries: set redrivePolicy to {"deadLetterTargetArn": <SQS queue ARN>} (a queue whose policy lets sns.amazonaws.com send to it from this topic).',
                 ],
             );
+        }
+    });
+});
+
+describe("http-api-throttled on malformed stacks", () => {
+    /** A resource as the engine hands a stack policy one: props behind the unknown-checking proxy. */
+    const resource = (type: string, name: string, props: unknown, dependsOnApi?: PolicyResource): PolicyResource =>
+        ({
+            type,
+            name,
+            urn: `urn:pulumi:test::p::${type}::${name}`,
+            props: unknownCheckingProxy(props as object),
+            opts: {},
+            dependencies: [],
+            propertyDependencies: dependsOnApi ? { apiId: [dependsOnApi] } : {},
+        }) as unknown as PolicyResource;
+
+    it("never throws, and names the stage in every message", async () => {
+        const validate = httpApiThrottled.validateStack;
+        assert.ok(validate);
+        for (const value of MALFORMED) {
+            for (const shape of [
+                (v: unknown) => v,
+                (v: unknown) => ({ apiId: "a", defaultRouteSettings: v, routeSettings: v }),
+                (v: unknown) => ({
+                    apiId: "a",
+                    defaultRouteSettings: { throttlingBurstLimit: v, throttlingRateLimit: 1 },
+                }),
+                (v: unknown) => ({ apiId: "a", routeSettings: [v, { routeKey: v, throttlingBurstLimit: v }] }),
+            ]) {
+                const api = resource("aws:apigatewayv2/api:Api", "api", { id: "a", protocolType: value });
+                const resources = [
+                    api,
+                    resource("aws:apigatewayv2/route:Route", "route", { apiId: "a", routeKey: value }, api),
+                    resource("aws:apigatewayv2/route:Route", "loose", value),
+                    resource("aws:apigatewayv2/stage:Stage", "s", shape(value), api),
+                    resource("aws:apigatewayv2/stage:Stage", "t", shape(value)),
+                ];
+                const messages: string[] = [];
+                try {
+                    await validate({ resources, getConfig: () => ({}) } as never, (message: string) =>
+                        messages.push(message),
+                    );
+                } catch (error) {
+                    assert.ok(error instanceof UnknownValueError, String(error));
+                }
+                for (const message of messages) {
+                    assert.match(message, /^Stage "[st]"/, message);
+                }
+            }
         }
     });
 });
