@@ -519,6 +519,8 @@ describe("policy pack on whole programs", function () {
             "state-machine-tracing",
             "lambda-runtime-supported",
             "log-group-retention",
+            "kms-key-rotation",
+            "state-machine-logs-all-events",
         ]) {
             assert.ok(!undecided.has(decided), `${decided} gave up in preview`);
         }
