@@ -11,7 +11,7 @@
  * AwsSolutions-APIG1 (access logging), Checkov CKV_AWS_76 and CKV_AWS_95.
  */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { describe, ofType, peek, referenced } from "./lib/stack";
+import { describe, ofType, peek } from "./lib/stack";
 import { T } from "./lib/types";
 import { UNKNOWN, Undecided } from "./lib/unknowns";
 import { field, isAbsent, isRecord, readPlainly, show } from "./lib/values";
@@ -84,31 +84,28 @@ function throttlingOf(settings: unknown, where: string, read: () => unknown): Th
     );
 }
 
-/** A resource `referenced` can read: object props and property dependencies (a malformed one is not). */
-function readable(resource: PolicyResource): boolean {
-    return (
-        isRecord(resource.props) &&
-        typeof resource.propertyDependencies === "object" &&
-        resource.propertyDependencies !== null
-    );
+/**
+ * The API a stage or route belongs to: the Api resource its apiId depends on (known in preview, before
+ * any ID exists), or whose id its apiId names; else the apiId itself (an API of another stack).
+ */
+function apiOf(resource: PolicyResource, apis: readonly PolicyResource[]): PolicyResource | string | undefined {
+    const dependencies: unknown = resource.propertyDependencies;
+    const onApiId = isRecord(dependencies) ? dependencies["apiId"] : undefined;
+    const viaDependency = Array.isArray(onApiId) ? apis.find((api) => onApiId.includes(api)) : undefined;
+    if (viaDependency !== undefined) {
+        return viaDependency;
+    }
+    const apiId = field(resource.props, "apiId");
+    if (typeof apiId !== "string" || apiId === "") {
+        return undefined;
+    }
+    return apis.find((api) => field(api.props, "id") === apiId) ?? apiId;
 }
 
-/** The routes of the stage's API in this stack: through the API resource, or by an equal apiId. */
+/** The routes of the stage's API in this stack. */
 function routesOf(stage: PolicyResource, apis: readonly PolicyResource[], routes: readonly PolicyResource[]) {
-    if (!readable(stage)) {
-        return [];
-    }
-    const candidates = apis.filter(readable);
-    const api = referenced(stage, "apiId", candidates, new Undecided())[0];
-    if (api !== undefined) {
-        return routes.filter(
-            (route) => readable(route) && referenced(route, "apiId", candidates, new Undecided()).includes(api),
-        );
-    }
-    const apiId = field(stage.props, "apiId");
-    return typeof apiId === "string" && apiId !== ""
-        ? routes.filter((route) => field(route.props, "apiId") === apiId)
-        : [];
+    const api = apiOf(stage, apis);
+    return api === undefined ? [] : routes.filter((route) => apiOf(route, apis) === api);
 }
 
 /** Whether every route of `routes` is throttled by an entry of the stage's routeSettings. */
