@@ -11,11 +11,16 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { UnknownValueError } from "@pulumi/policy/proxy";
+import { httpApiAccessLogs, httpApiThrottled } from "./apigateway";
+import { dynamodbTableEncryptedWithKms, dynamodbTablePointInTimeRecovery } from "./dynamodb";
 import { sendTaskLeastPrivilege } from "./iam";
 import { iamNoWildcards } from "./iam-wildcards";
 import { lambdaRuntimeSupported, sqsVisibilityCoversWorker } from "./lambda";
+import { kmsKeyRotation } from "./kms";
+import { lambdaFunctionUrlAuth } from "./lambda-urls";
 import { logGroupRetention } from "./logs";
 import { snsEncryptedOrTlsOnly } from "./sns";
+import { snsSubscriptionHasDlq } from "./sns-subscriptions";
 import { sqsEncrypted, sqsQueueHasDlq, sqsTlsOnly } from "./sqs";
 import {
     callbackNeedsStandardWorkflow,
@@ -24,6 +29,7 @@ import {
     stateMachineLogging,
     stateMachineTracing,
 } from "./stepfunctions";
+import { stateMachineLogsAllEvents } from "./stepfunctions-logs";
 
 export const POLICY_PACK_NAME = "callback-guardrails";
 
@@ -109,4 +115,12 @@ export const policies: Policies = [
     lambdaRuntimeSupported,
     logGroupRetention,
     iamNoWildcards,
+    snsSubscriptionHasDlq,
+    lambdaFunctionUrlAuth,
+    kmsKeyRotation,
+    stateMachineLogsAllEvents,
+    dynamodbTableEncryptedWithKms,
+    dynamodbTablePointInTimeRecovery,
+    httpApiThrottled,
+    httpApiAccessLogs,
 ].map(guarded);

@@ -217,7 +217,7 @@ describe("the library package", () => {
         `;
         // runNode resolves once the process exits: a started analyzer server would keep it alive.
         const out = JSON.parse(await runNode(code)) as { monitor: boolean; packEntry: boolean; api: unknown[] };
-        assert.deepEqual(out, { monitor: false, packEntry: false, api: ["function", "function", 14] });
+        assert.deepEqual(out, { monitor: false, packEntry: false, api: ["function", "function", 22] });
     });
 });
 

@@ -84,7 +84,7 @@ const goodMachine = {
 
 describe("policy pack metadata", () => {
     it("must name every policy in kebab-case, describe it as 'Checks that ...', and give it a default level", () => {
-        assert.equal(policies.length, 14);
+        assert.equal(policies.length, 22);
         assert.equal(new Set(policies.map((p) => p.name)).size, policies.length);
         for (const policy of policies) {
             assert.match(policy.name, /^[a-z0-9]+(-[a-z0-9]+)+$/);

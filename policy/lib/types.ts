@@ -25,4 +25,10 @@ export const T = {
     schedule: "aws:scheduler/schedule:Schedule",
     pipe: "aws:pipes/pipe:Pipe",
     activity: "aws:sfn/activity:Activity",
+    functionUrl: "aws:lambda/functionUrl:FunctionUrl",
+    kmsKey: "aws:kms/key:Key",
+    dynamodbTable: "aws:dynamodb/table:Table",
+    httpApi: "aws:apigatewayv2/api:Api",
+    httpApiStage: "aws:apigatewayv2/stage:Stage",
+    httpApiRoute: "aws:apigatewayv2/route:Route",
 } as const;
