@@ -32,7 +32,23 @@ export function runProgram(program: string | (() => unknown), options: RunOption
                   return require(path.resolve(REPO_ROOT, program)) as Record<string, unknown>;
               }
             : program;
-    return recordProgram(evaluate, { ...options, project: options.project ?? PROJECT });
+    const record = () => recordProgram(evaluate, { ...options, project: options.project ?? PROJECT });
+    return withoutStackTraces(record).catch(() => record());
+}
+
+/**
+ * Runs `work` without capturing stack traces: the Pulumi SDK captures one for every resource and
+ * promise it makes (its debuggable promises and resource source positions), which is most of the time a
+ * mocked program takes. A run that fails is run again with them, so that the error says where it arose.
+ */
+async function withoutStackTraces<T>(work: () => Promise<T>): Promise<T> {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+        return await work();
+    } finally {
+        Error.stackTraceLimit = limit;
+    }
 }
 
 /** Drops the project's own compiled modules (not bundle.js: it caches bundles) so a program runs afresh. */

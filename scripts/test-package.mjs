@@ -21,10 +21,12 @@
  *   an order that succeeds and one that fails, and runs a consumer's own workflow the same way;
  *   type-checks a script that calls `runLocally` from `callback-workflow/local`.
  * Then runs the slow tests kept out of `npm test`: tests/*.slow-test.ts (the plugin as the Pulumi
- * language host runs it, from a fresh checkout that builds itself).
+ * language host runs it, from a fresh checkout that builds itself; the fast ASL validator against
+ * asl-validator as published over the whole corpus of definitions).
  * Exits 0 when all holds; prints what failed and exits 1 otherwise. Keeps the folder with `--keep`.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { clearTimeout, setTimeout } from "node:timers";
 import { cpSync, readdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -323,6 +325,11 @@ export async function check(): Promise<LocalRunReport> {
         `callback-workflow/policy: ${judged.policies} policies over ${judged.resources} resources: ${judged.deployed.violations.join(", ")}`,
     );
 
+    step(
+        "starting the pack the package ships, as `pulumi preview --policy-pack node_modules/callback-workflow/policy` does…",
+    );
+    await startsAnalyzer(path.join(project, "node_modules", pkg.name, "policy"));
+
     step("one copy of the Pulumi SDK and of the AWS provider…");
     for (const peer of ["@pulumi/pulumi", "@pulumi/aws"]) {
         const tree = JSON.parse(npm(["ls", peer, "--all", "--json"], project));
@@ -409,6 +416,41 @@ process.exit(failed ? 1 : 0);
  * (the peers from its own package.json), type-checked with its own tsconfig, and its program run from
  * the project's directory under Pulumi's mocked runtime.
  */
+/**
+ * Starts the policy pack in `dir` as the Pulumi CLI does (its `main` under Node, from its directory): the
+ * analyzer prints the port of its gRPC server on stdout once every policy module has loaded, its npm
+ * dependencies resolved from the consumer's node_modules. Resolves when it does; rejects on an exit or
+ * after 60 s.
+ */
+function startsAnalyzer(dir) {
+    const main = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")).main;
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [main], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        const timer = setTimeout(() => {
+            child.kill();
+            reject(new Error(`the shipped policy pack printed no port in 60 s:\n${stderr}`));
+        }, 60_000);
+        child.stdout.on("data", (chunk) => {
+            stdout += chunk;
+            if (/^\d+\s*$/m.test(stdout)) {
+                clearTimeout(timer);
+                child.kill();
+                step(`the shipped policy pack serves on port ${stdout.trim()}`);
+                resolve();
+            }
+        });
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        child.on("exit", (code) => {
+            clearTimeout(timer);
+            if (!/^\d+\s*$/m.test(stdout)) {
+                reject(new Error(`the shipped policy pack exited (${code}) before serving:\n${stderr}`));
+            }
+        });
+    });
+}
+
 async function exampleProject(tarball) {
     const project = path.join(dir, "orders");
     step("examples/orders: copying the project and installing the tarball into it…");
