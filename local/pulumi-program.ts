@@ -41,7 +41,7 @@ export function runProgram(program: string | (() => unknown), options: RunOption
  * promise it makes (its debuggable promises and resource source positions), which is most of the time a
  * mocked program takes. A run that fails is run again with them, so that the error says where it arose.
  */
-async function withoutStackTraces<T>(work: () => Promise<T>): Promise<T> {
+export async function withoutStackTraces<T>(work: () => Promise<T>): Promise<T> {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {

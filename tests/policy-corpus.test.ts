@@ -12,6 +12,7 @@ import { strict as assert } from "node:assert";
 import { policies } from "../policy/policies";
 import { recordProgram } from "../policy/record";
 import { runPolicies, type Finding, type PolicyRun } from "../policy/runner";
+import { withoutStackTraces } from "../local/pulumi-program";
 import { CORPUS, CORPUS_CONFIG, type Verdict } from "./fixtures/corpus";
 
 const MANDATORY = new Set(policies.filter((p) => p.enforcementLevel === "mandatory").map((p) => p.name));
@@ -35,17 +36,6 @@ function show(findings: readonly Finding[]): string {
     return findings.map((f) => `\n  ${f.policy} on ${nameOf(f.urn) ?? "the stack"}: ${f.message}`).join("");
 }
 
-/** Runs `work` without capturing stack traces. */
-async function withoutStacks<T>(work: () => Promise<T>): Promise<T> {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        return await work();
-    } finally {
-        Error.stackTraceLimit = limit;
-    }
-}
-
 /**
  * Records `program` and runs the pack over it, without stack traces: the Pulumi SDK captures one for
  * every promise and resource it makes (runtime/debuggable.js, Resource.callsites) and the policy proxies
@@ -58,7 +48,7 @@ async function judge(program: () => unknown, preview: boolean): Promise<PolicyRu
             config: CORPUS_CONFIG,
         });
     try {
-        return await withoutStacks(run);
+        return await withoutStackTraces(run);
     } catch {
         let result: PolicyRun | undefined;
         await assert.doesNotReject(async () => {

@@ -3,8 +3,6 @@ import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { unknownCheckingProxy } from "@pulumi/policy/proxy";
-import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { REPO_ROOT } from "../components/bundle";
 import { lambdaRuntimeSupported } from "../policy/lambda";
 import { allStates, callbackTasks } from "../policy/lib/asl";
@@ -29,32 +27,9 @@ import {
 import { callbackStack } from "./fixtures/policy-stacks";
 import { runPolicies, UNKNOWN_SENTINEL } from "../policy/runner";
 import { runProgram } from "../local/pulumi-program";
+import { violationsOf } from "./harness/policies";
 
 const run = promisify(execFile);
-
-/** Runs one resource policy on one resource, as the engine would; returns the messages. */
-async function violationsOf(
-    policy: ResourceValidationPolicy,
-    type: string,
-    props: Record<string, unknown>,
-    config: object = {},
-): Promise<string[]> {
-    const messages: string[] = [];
-    const validations = [policy.validateResource ?? []].flat();
-    for (const validate of validations) {
-        await validate(
-            {
-                type,
-                name: "r",
-                urn: `urn:pulumi:test::p::${type}::r`,
-                props: unknownCheckingProxy(props),
-                getConfig: () => config,
-            } as never,
-            (message: string) => messages.push(message),
-        );
-    }
-    return messages;
-}
 
 const MACHINE = "aws:sfn/stateMachine:StateMachine";
 const callbackDefinition = (task: Record<string, unknown> = {}) =>

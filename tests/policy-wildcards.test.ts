@@ -4,45 +4,17 @@
  */
 import { strict as assert } from "node:assert";
 import { performance } from "node:perf_hooks";
-import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy/proxy";
+import { UnknownValueError } from "@pulumi/policy/proxy";
 import { iamNoWildcards } from "../policy/iam-wildcards";
 import { lookUpAction, referenceEdition } from "../policy/lib/service-reference";
 import { UNKNOWN_SENTINEL } from "../policy/runner";
+import { judgeResource } from "./harness/policies";
 
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 
-/** Runs the policy on one resource as the engine would: the messages, and the unknown it rethrew, if any. */
-async function run(
-    policy: ResourceValidationPolicy,
-    type: string,
-    props: Record<string, unknown>,
-    config: object = {},
-): Promise<{ messages: string[]; thrown: unknown }> {
-    const messages: string[] = [];
-    let thrown: unknown;
-    for (const validate of [policy.validateResource ?? []].flat()) {
-        try {
-            await validate(
-                {
-                    type,
-                    name: "r",
-                    urn: `urn:pulumi:test::p::${type}::r`,
-                    props: unknownCheckingProxy(props),
-                    getConfig: () => config,
-                } as never,
-                (message: string) => messages.push(message),
-            );
-        } catch (error) {
-            thrown = error;
-        }
-    }
-    return { messages, thrown };
-}
-
 /** The messages; fails when the policy threw. */
 async function violationsOf(type: string, props: Record<string, unknown>, config: object = {}): Promise<string[]> {
-    const { messages, thrown } = await run(iamNoWildcards, type, props, config);
+    const { messages, thrown } = await judgeResource(iamNoWildcards, type, props, config);
     assert.equal(thrown, undefined, `threw ${String(thrown)}`);
     return messages;
 }
@@ -323,7 +295,7 @@ describe("iam-no-wildcards", () => {
         for (let i = 0; i < 300; i++) {
             const policy = { Statement: junk(0) };
             for (const props of [{ policy }, { policy: JSON.stringify(policy) }]) {
-                const { thrown } = await run(iamNoWildcards, ROLE_POLICY, props);
+                const { thrown } = await judgeResource(iamNoWildcards, ROLE_POLICY, props);
                 assert.ok(thrown === undefined || thrown instanceof UnknownValueError, `${String(thrown)}`);
             }
         }
@@ -341,7 +313,7 @@ describe("iam-no-wildcards", () => {
                 { Sid: "Later", Effect: "Allow", Action: "sqs:SendMessage", Resource: UNKNOWN_SENTINEL },
             ),
         };
-        const { messages, thrown } = await run(iamNoWildcards, ROLE_POLICY, props);
+        const { messages, thrown } = await judgeResource(iamNoWildcards, ROLE_POLICY, props);
         assert.equal(messages.length, 1);
         assert.match(messages[0] ?? "", /^RolePolicy "r" statement "Known" allows "s3:GetObject" on "\*"/);
         assert.ok(thrown instanceof UnknownValueError, String(thrown));
@@ -358,7 +330,7 @@ describe("iam-no-wildcards", () => {
             },
             { Effect: "Deny", Action: UNKNOWN_SENTINEL, Resource: "*" },
         ]) {
-            const result = await run(iamNoWildcards, ROLE_POLICY, { policy: document(statement) });
+            const result = await judgeResource(iamNoWildcards, ROLE_POLICY, { policy: document(statement) });
             assert.deepEqual(result, { messages: [], thrown: undefined }, JSON.stringify(statement));
         }
         // Undecided: an unknown Effect, action, resource that could be "*", or condition value.
@@ -375,7 +347,7 @@ describe("iam-no-wildcards", () => {
             { Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition: UNKNOWN_SENTINEL },
             UNKNOWN_SENTINEL,
         ]) {
-            const result = await run(iamNoWildcards, ROLE_POLICY, { policy: document(statement) });
+            const result = await judgeResource(iamNoWildcards, ROLE_POLICY, { policy: document(statement) });
             assert.deepEqual(result.messages, [], JSON.stringify(statement));
             assert.ok(result.thrown instanceof UnknownValueError, JSON.stringify(statement));
         }
@@ -385,7 +357,7 @@ describe("iam-no-wildcards", () => {
             ["aws:iam/role:Role", { inlinePolicies: UNKNOWN_SENTINEL }],
             ["aws:iam/role:Role", { inlinePolicies: [{ name: "a", policy: UNKNOWN_SENTINEL }] }],
         ] as const) {
-            const result = await run(iamNoWildcards, type, props);
+            const result = await judgeResource(iamNoWildcards, type, props);
             assert.deepEqual(result.messages, []);
             assert.ok(result.thrown instanceof UnknownValueError);
         }
