@@ -89,7 +89,7 @@ export const LOG_RETENTION_DAYS = AWS_LIMITS.logRetentionDays;
 export const ENUM_ARGS = {
     /** Allowed: the Node.js runtimes of `limits.ts` still in standard support (checked with the date). */
     runtime: { default: DEFAULT_LAMBDA_RUNTIME, allowed: Object.keys(NODE_RUNTIME_TARGETS) as LambdaRuntime[] },
-    stateMachineLogLevel: { default: "ERROR", allowed: ["ALL", "ERROR", "FATAL", "OFF"] as StateMachineLogLevel[] },
+    stateMachineLogLevel: { default: "ALL", allowed: ["ALL", "ERROR", "FATAL", "OFF"] as StateMachineLogLevel[] },
     workerLogLevel: { default: "INFO", allowed: ["DEBUG", "INFO", "WARN", "ERROR"] as WorkerLogLevel[] },
 } as const;
 
@@ -141,7 +141,7 @@ export interface CallbackWorkflowArgs extends IntegerArgs {
     readonly logRetentionDays?: number;
     /** Lambda runtime. Default `nodejs24.x`; or `nodejs22.x` until AWS deprecates it (2027-04-30). */
     readonly runtime?: LambdaRuntime;
-    /** State machine log level. Default `ERROR`; `ALL`, `ERROR`, `FATAL`, `OFF`. */
+    /** State machine log level. Default `ALL`; `ALL`, `ERROR`, `FATAL`, `OFF`. */
     readonly stateMachineLogLevel?: StateMachineLogLevel;
     /** Whether state machine logs include inputs and outputs (they carry task tokens). Default false. */
     readonly includeExecutionData?: boolean;

@@ -132,7 +132,7 @@ export interface CallbackWorkflowArgs extends QueueAndWorkerArgs {
     heartbeatSeconds?: number;
     /** Retention of both log groups (the worker's and the state machine's), in days CloudWatch accepts. Default 30. */
     logRetentionDays?: number;
-    /** The state machine's log level. Default `ERROR`; `ALL`, `ERROR`, `FATAL`, `OFF`. */
+    /** The state machine's log level. Default `ALL`; `ALL`, `ERROR`, `FATAL`, `OFF`. */
     stateMachineLogLevel?: StateMachineLogLevel;
     /** Whether the state machine's logs include inputs and outputs (they carry task tokens). Default false. */
     includeExecutionData?: boolean;
