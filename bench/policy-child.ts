@@ -5,7 +5,7 @@
  * - `pack`: loads the policy pack's modules (timed), compiles asl-validator's schemas (timed), then runs
  *   every policy with `runPolicies` over the recorded program twice, cold then warm, each policy's
  *   validate functions timed apart.
- * - `asl-original` / `asl-fast`: asl-validator itself, then policy/lib/asl-validate.ts, on the program's
+ * - `asl-original` / `asl-fast`: asl-validator itself, then components/asl-validate.ts, on the program's
  *   first `definitions` state machine definitions, each call timed.
  *
  * Prints one JSON document on stdout. Measurements only: the parent reports them.
@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { Policies, ResourceValidation, StackValidation } from "@pulumi/policy";
 import type { ProgramRun } from "../policy/record";
-import type * as AslValidate from "../policy/lib/asl-validate";
+import type * as AslValidate from "../components/asl-validate";
 import type * as Runner from "../policy/runner";
 
 type Policy = Policies[number];
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
         const { policies } = load<{ policies: Policies }>("../policy/policies").value;
         const runner = load<typeof Runner>("../policy/runner").value;
         const loadMs = performance.now() - start;
-        const { compileAslSchemas } = load<typeof AslValidate>("../policy/lib/asl-validate").value;
+        const { compileAslSchemas } = load<typeof AslValidate>("../components/asl-validate").value;
         const compileMs = compileAslSchemas();
         const cold = await runPack(runner, policies, run);
         const warm = await runPack(runner, policies, run);
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
             validate = (definition) => original(structuredClone(definition));
             loadMs = loaded.ms;
         } else {
-            const loaded = load<typeof AslValidate>("../policy/lib/asl-validate");
+            const loaded = load<typeof AslValidate>("../components/asl-validate");
             validate = loaded.value.validateAsl;
             loadMs = loaded.ms;
             compileMs = loaded.value.compileAslSchemas();

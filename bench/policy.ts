@@ -249,7 +249,7 @@ async function main(): Promise<number> {
         "| validator | module load | schema compilation | first call (cold) | each further call (warm, median) | definitions | valid |",
         "|---|---|---|---|---|---|---|",
         `| asl-validator 4.0.0 as published | ${ms(original.load, 1)} | within each call | ${ms(original.first, 1)} | ${ms(original.rest, 2)} | ${original.calls} | ${original.valid} |`,
-        `| policy/lib/asl-validate.ts | ${ms(fast.load, 1)} | ${ms(fast.compile, 1)} | ${ms(fast.first, 2)} | ${ms(fast.rest, 2)} | ${fast.calls} | ${fast.valid} |`,
+        `| components/asl-validate.ts | ${ms(fast.load, 1)} | ${ms(fast.compile, 1)} | ${ms(fast.first, 2)} | ${ms(fast.rest, 2)} | ${fast.calls} | ${fast.valid} |`,
     );
     const report = lines.join("\n");
     console.log(report);

@@ -24,7 +24,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import jsonata from "jsonata";
-import { validateAsl } from "../policy/lib/asl-validate";
+import { validateAsl } from "./asl-validate";
 import type { PolicyStatement } from "./iam";
 
 /** Error names defined by Step Functions (ASL "Errors"). */
@@ -1301,7 +1301,7 @@ function withPlaceholders(value: unknown): unknown {
 
 /**
  * asl-validator's errors on the definition as Step Functions would get it, Outputs standing in as
- * placeholders; its schemas are compiled once per process (policy/lib/asl-validate.ts).
+ * placeholders; its schemas are compiled once per process (components/asl-validate.ts).
  */
 function independentProblems(definition: StateMachineDefinition): readonly string[] {
     let copy: unknown;

@@ -1,7 +1,7 @@
 /** Step Functions: callback tasks time out, run in STANDARD machines, and definitions are valid; logging and tracing on. */
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { callbackTasks, parseDefinition } from "./lib/asl";
-import { validateAsl } from "./lib/asl-validate";
+import { validateAsl } from "../components/asl-validate";
 import { describe, isSet, peek } from "./lib/stack";
 import { T } from "./lib/types";
 

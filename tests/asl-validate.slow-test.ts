@@ -1,5 +1,5 @@
 /**
- * The whole equality corpus of policy/lib/asl-validate.ts against asl-validator as published (see
+ * The whole equality corpus of components/asl-validate.ts against asl-validator as published (see
  * tests/asl-validate.test.ts): every hand-written defect, one-defect mutations of every state of the valid
  * definitions, nested ones too, and asl-validator's options. Slow (the published validator compiles its
  * schemas on each call), so `npm run test:package` runs it, not `npm test`.

@@ -1,5 +1,5 @@
 /**
- * policy/lib/asl-validate.ts gives asl-validator's verdicts word for word: the published validator and the
+ * components/asl-validate.ts gives asl-validator's verdicts word for word: the published validator and the
  * compiled-once one run over the same definitions and must return the same `isValid` and `errors`, or
  * throw the same error. Here the valid definitions and the first hand-written defects; the whole
  * corpus (every hand-written defect, one-defect mutations of every state, the options) is the slow test
@@ -9,7 +9,7 @@
 import { strict as assert } from "node:assert";
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the exports object validator.js reads
 import schemaErrorsModule = require("asl-validator/dist/src/checks/json-schema-errors");
-import { schemaChecks, validateAsl } from "../policy/lib/asl-validate";
+import { schemaChecks, validateAsl } from "../components/asl-validate";
 import { assertSame, HANDWRITTEN, jsonataMachine, jsonPathMachine, rendered } from "./fixtures/asl-cases";
 
 describe("validateAsl (asl-validator, schemas compiled once)", function () {

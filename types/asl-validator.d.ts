@@ -17,7 +17,7 @@ declare module "asl-validator" {
     export = validator;
 }
 
-// The modules of asl-validator 4.0.0 (dist/) that policy/lib/asl-validate.ts reuses to compile its
+// The modules of asl-validator 4.0.0 (dist/) that components/asl-validate.ts reuses to compile its
 // JSON schemas once per process. CommonJS: each `exports` object is the one validator.js reads.
 declare module "asl-validator/dist/src/checks/json-schema-errors" {
     import type validator from "asl-validator";
