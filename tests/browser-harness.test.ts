@@ -16,6 +16,7 @@ import { REPO_ROOT } from "../components/bundle";
 import {
     BROWSER_NAMES,
     BrowserNotFoundError,
+    WELL_KNOWN_BROWSERS,
     contrastOf,
     contrastRatio,
     findBrowser,
@@ -86,6 +87,18 @@ describe("browser harness: finding the browser", () => {
         assert.equal(findBrowser({ env, wellKnown: [] }), path.join(chromium, "chromium-browser"));
         const known = path.join(fakeBrowser("known", "chrome"), "chrome");
         assert.equal(findBrowser({ env: { PATH: "" }, wellKnown: [path.join(dir, "nothing"), known] }), known);
+    });
+
+    it("must search the same names and paths as .ci/run, which installs Chromium when it finds none", () => {
+        const ci = readFileSync(path.join(REPO_ROOT, ".ci/run"), "utf8");
+        /** A bash array's words (plain, or in double quotes). */
+        const list = (name: string): string[] =>
+            [...(new RegExp(`^${name}=\\(([^)]*)\\)`, "m").exec(ci)?.[1] ?? "").matchAll(/"([^"]*)"|(\S+)/g)].map(
+                (m) => m[1] ?? m[2] ?? "",
+            );
+        assert.deepEqual(list("BROWSER_NAMES"), [...BROWSER_NAMES]);
+        assert.deepEqual(list("WELL_KNOWN_BROWSERS"), [...WELL_KNOWN_BROWSERS]);
+        assert.match(ci, /apt-get install -y[^\n]* --no-install-recommends chromium/);
     });
 });
 
