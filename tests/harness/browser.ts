@@ -107,10 +107,10 @@ export interface LaunchedBrowser {
 }
 
 /**
- * Launches the browser `findBrowser` finds, headless. Chromium's sandbox needs user namespaces that root in
- * a container does not get, so as root it runs with `--no-sandbox` (Playwright's `chromiumSandbox: false`
- * adds that flag); any other user keeps the sandbox unless BROWSER_NO_SANDBOX=1 (Ubuntu 23.10 and later
- * restrict unprivileged user namespaces with AppArmor:
+ * Launches the browser `findBrowser` finds, headless. Chromium will not start its sandbox as root
+ * (https://crbug.com/638180; Playwright reports "Chromium sandboxing failed"), so as root it runs with
+ * `--no-sandbox`, which Playwright's `chromiumSandbox: false` adds; any other user keeps the sandbox unless
+ * BROWSER_NO_SANDBOX=1 (Ubuntu 23.10 and later restrict the user namespaces it needs with AppArmor:
  * https://chromium.googlesource.com/chromium/src/+/main/docs/security/apparmor-userns-restrictions.md).
  * `--disable-dev-shm-usage` keeps shared memory in /tmp: a container's /dev/shm is often 64 MB.
  */
