@@ -16,6 +16,7 @@ import {
     APPROVAL_ATTRIBUTES,
     ApprovalPage,
     ApprovalStore,
+    createApprovalPageHandler,
     createFunctionUrlHandler,
     escapeHtml,
     InMemoryKeyRing,
@@ -571,6 +572,27 @@ describe("approval links and key rings", () => {
         assert.deepEqual(Buffer.from(twinQuery.get("s") ?? "", "base64url"), Buffer.from(link.signature, "base64url"));
         assert.equal(verifyLink(ring, { approvalId, query: twinQuery }, at).result, "tampered");
         assert.throws(() => signLink(ring, { approvalId, approver: "a\nb", expiresAt: 1 }), /control characters/);
+    });
+
+    it("must round-trip an approver with + and @ through the link's query", async () => {
+        const ring = await InMemoryKeyRing.random("k1").load();
+        const approvalId = randomBytes(16).toString("base64url");
+        const link = signLink(ring, { approvalId, approver: "ops+approvals@example.com", expiresAt: 2_000_000_000 });
+        const url = new URL(linkUrl("https://approvals.example.com/base", link));
+        assert.equal(url.pathname, `/base/${approvalId}`);
+        const verified = verifyLink(ring, { approvalId, query: url.searchParams }, new Date(1_900_000_000_000));
+        assert.equal(verified.result, "ok");
+        assert.equal(verified.result === "ok" && verified.link.approver, "ops+approvals@example.com");
+    });
+
+    it("must build the Lambda handler from the environment, and name what is missing", () => {
+        assert.throws(() => createApprovalPageHandler({}), /APPROVAL_TABLE_NAME and APPROVAL_KEY_RING_SECRET_ID/);
+        const handler = createApprovalPageHandler({
+            APPROVAL_TABLE_NAME: "approvals",
+            APPROVAL_KEY_RING_SECRET_ID: "approval-keys",
+            AWS_REGION: "eu-west-1",
+        });
+        assert.equal(typeof handler, "function");
     });
 
     it("must read the key ring from Secrets Manager once per max age, refresh for an unknown key, and never echo it", async () => {
