@@ -1,0 +1,98 @@
+/**
+ * The link key ring read from AWS Secrets Manager: one secret whose `SecretString` is the JSON ring
+ * `{"current": "k2", "keys": {"k1": "<base64>", "k2": "<base64>"}}` (see `parseKeyRing`).
+ *
+ * Rotation: add a key and make it `current`; keep the old one until its last link has expired (the
+ * longest approval), then drop it. Instances pick the new ring up within `maxAgeMs`, or at once when a
+ * link names a key id they do not know (a refresh at most every `minRefreshIntervalMs`).
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { parseKeyRing, type KeyRing, type KeyRingSnapshot } from "./links";
+
+export interface SecretsManagerKeyRingOptions {
+    /** The secret's name or ARN. */
+    readonly secretId: string;
+    /** A client of your own (endpoint, credentials); default one with the timeouts below. */
+    readonly client?: SecretsManagerClient;
+    /** How long a ring read is used before it is read again. Default 5 minutes. */
+    readonly maxAgeMs?: number;
+    /** Forced refreshes (unknown key id) at most this often. Default 30 s. */
+    readonly minRefreshIntervalMs?: number;
+    /** One attempt of GetSecretValue, at most. Default 2000 ms. */
+    readonly callTimeoutMs?: number;
+    /** Clock (tests). */
+    readonly now?: () => number;
+}
+
+export class SecretsManagerKeyRing implements KeyRing {
+    private readonly client: SecretsManagerClient;
+    private readonly maxAgeMs: number;
+    private readonly minRefreshIntervalMs: number;
+    private readonly now: () => number;
+    private cached: { readonly ring: KeyRingSnapshot; readonly at: number } | undefined;
+    private inFlight: Promise<KeyRingSnapshot> | undefined;
+    private lastForced = -Infinity;
+
+    constructor(private readonly options: SecretsManagerKeyRingOptions) {
+        const timeout = options.callTimeoutMs ?? 2000;
+        this.client =
+            options.client ??
+            new SecretsManagerClient({
+                maxAttempts: 3,
+                // As the callback worker: every attempt bounded (see handlers/callback/worker.ts).
+                requestHandler: {
+                    connectionTimeout: Math.min(1000, timeout),
+                    requestTimeout: timeout,
+                    throwOnRequestTimeout: true,
+                    socketTimeout: timeout,
+                },
+            });
+        this.maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
+        this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 30_000;
+        this.now = options.now ?? Date.now;
+    }
+
+    public async load(options: { readonly refresh?: boolean } = {}): Promise<KeyRingSnapshot> {
+        const now = this.now();
+        const forced = options.refresh === true && now - this.lastForced >= this.minRefreshIntervalMs;
+        if (this.cached !== undefined && !forced && now - this.cached.at < this.maxAgeMs) {
+            return this.cached.ring;
+        }
+        if (forced) {
+            this.lastForced = now;
+        }
+        this.inFlight ??= this.read().finally(() => {
+            this.inFlight = undefined;
+        });
+        try {
+            return await this.inFlight;
+        } catch (error) {
+            // A ring read before still verifies links: better than refusing every approver while
+            // Secrets Manager is unreachable. It is retried on the next call.
+            if (this.cached !== undefined) {
+                return this.cached.ring;
+            }
+            throw error;
+        }
+    }
+
+    private async read(): Promise<KeyRingSnapshot> {
+        const reply = await this.client.send(new GetSecretValueCommand({ SecretId: this.options.secretId }));
+        if (typeof reply.SecretString !== "string") {
+            throw new Error(`Secret ${this.options.secretId} has no SecretString (a JSON key ring is expected).`);
+        }
+        let ring: KeyRingSnapshot;
+        try {
+            ring = parseKeyRing(reply.SecretString);
+        } catch (error) {
+            // Never the secret's text in the message, nor JSON.parse's error as the cause (its message
+            // quotes the text): it holds the keys.
+            const reason = error instanceof SyntaxError ? "it is not JSON" : (error as Error).message;
+            // eslint-disable-next-line preserve-caught-error
+            throw new Error(`Secret ${this.options.secretId} is not a key ring: ${reason}`);
+        }
+        this.cached = { ring, at: this.now() };
+        return ring;
+    }
+}
