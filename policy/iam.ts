@@ -4,7 +4,7 @@
  * a state machine's own role.
  */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { allStates, callbackTasks, parseDefinition } from "./lib/asl";
+import { tokenTasks, parseDefinition } from "./lib/asl";
 import {
     actionMatches,
     managedPolicyName,
@@ -47,6 +47,8 @@ export function grants(resources: readonly PolicyResource[]): Grant[] {
     const found: Grant[] = [];
     const documentOf = (carrier: PolicyResource): Maybe<Statement[] | string> =>
         statementsOf(propsOf(carrier)["policy"]);
+    /** Standalone policies some holder has: checked for each holder, not again on their own. */
+    const heldByRoles = new Set<PolicyResource>();
 
     for (const rp of ofType(resources, T.rolePolicy)) {
         const role = referencedAt(rp, ["role"], roles);
@@ -67,6 +69,18 @@ export function grants(resources: readonly PolicyResource[]): Grant[] {
                     statements: statementsOf(at(entry, "policy")),
                 });
             }
+        }
+        // Policies of this stack attached through managedPolicyArns are held by the role too.
+        const ownPolicies = referencedAt(role, ["managedPolicyArns"], policies);
+        for (const policy of [...ownPolicies.found, ...ownPolicies.maybe]) {
+            heldByRoles.add(policy);
+            found.push({
+                carrier: role,
+                via: `${describe(policy)} attached by ${describe(role)} managedPolicyArns`,
+                holderKind: "role",
+                role: self,
+                statements: documentOf(policy),
+            });
         }
         const managed = props["managedPolicyArns"];
         for (const arn of Array.isArray(managed) ? managed : []) {
@@ -99,8 +113,8 @@ export function grants(resources: readonly PolicyResource[]): Grant[] {
         }
     }
 
-    // Standalone policies: checked on their own, and again for every holder they are attached to.
-    const attached = new Set<PolicyResource>();
+    // Standalone policies: checked for every holder they are attached to, or on their own.
+    const attached = heldByRoles;
     const attachments: Array<[PolicyResource, "role" | "user" | "group", Reference]> = [];
     for (const att of ofType(resources, T.rolePolicyAttachment)) {
         attachments.push([att, "role", referencedAt(att, ["role"], roles)]);
@@ -158,12 +172,6 @@ export function grants(resources: readonly PolicyResource[]): Grant[] {
 }
 
 const ALLOWED = SEND_TASK_ACTIONS.join(", ");
-
-/** True for a Task whose resource is an activity: its worker answers with the activity's task token. */
-function isActivityTask(state: Record<string, unknown>): boolean {
-    const resource = state["Resource"];
-    return state["Type"] === "Task" && typeof resource === "string" && /:states:[^:]*:\d*:activity:/.test(resource);
-}
 
 /** What a state machine or activity ARN of this stack is: whether tokens are answered there. */
 interface Answerable {
@@ -240,7 +248,9 @@ export const sendTaskLeastPrivilege: StackValidationPolicy = {
 
         for (const grant of grants(resources)) {
             if (grant.managed !== undefined) {
-                const grantsWhat = MANAGED_POLICIES_GRANTING_SEND_TASK[grant.managed];
+                const grantsWhat = Object.hasOwn(MANAGED_POLICIES_GRANTING_SEND_TASK, grant.managed)
+                    ? MANAGED_POLICIES_GRANTING_SEND_TASK[grant.managed]
+                    : undefined;
                 if (grantsWhat !== undefined) {
                     reportViolation(
                         `${grant.via} attaches the AWS managed policy ${grant.managed}, which grants ${grantsWhat} and so ${ALLOWED} on every state machine: grant only those actions, on your state machine's ARN.`,
@@ -351,9 +361,5 @@ export const sendTaskLeastPrivilege: StackValidationPolicy = {
 function waitsOf(stateMachine: PolicyResource): boolean {
     const definition = propsOf(stateMachine)["definition"];
     const parsed = definition === UNKNOWN || definition === undefined ? undefined : parseDefinition(definition);
-    return (
-        parsed === undefined ||
-        callbackTasks(parsed).length > 0 ||
-        allStates(parsed).some(({ state }) => isActivityTask(state))
-    );
+    return parsed === undefined || tokenTasks(parsed).length > 0;
 }

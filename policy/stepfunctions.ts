@@ -1,6 +1,6 @@
 /** Step Functions: callback tasks time out, run in STANDARD machines, and definitions are valid; logging and tracing on. */
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { callbackTasks, parseDefinition } from "./lib/asl";
+import { callbackTasks, parseDefinition, tokenTasks, type TokenTask } from "./lib/asl";
 import { validateAsl } from "../components/asl-validate";
 import { describe, isSet, peek } from "./lib/stack";
 import { T } from "./lib/types";
@@ -15,24 +15,24 @@ function definitionOf(args: ResourceValidationArgs): Record<string, unknown> | u
 export const callbackTaskHasTimeout: ResourceValidationPolicy = {
     name: "callback-task-has-timeout",
     description:
-        "Checks that every .waitForTaskToken task (nested in Parallel and Map too) sets TimeoutSeconds or TimeoutSecondsPath, with HeartbeatSeconds below TimeoutSeconds.",
+        "Checks that every task that waits for a task token (.waitForTaskToken or an activity, nested in Parallel and Map too) sets TimeoutSeconds or TimeoutSecondsPath, with HeartbeatSeconds below TimeoutSeconds.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         const definition = definitionOf(args);
         if (definition === undefined) {
             return;
         }
-        for (const { path, state } of callbackTasks(definition)) {
+        for (const { path, state, kind } of tokenTasks(definition)) {
             const timeout = state["TimeoutSeconds"];
             if (timeout === undefined && state["TimeoutSecondsPath"] === undefined) {
                 reportViolation(
-                    `${describe(args)}: callback task "${path}" has no TimeoutSeconds or TimeoutSecondsPath, so a lost task token leaves the execution waiting for up to a year. Set TimeoutSeconds (and catch States.Timeout).`,
+                    `${describe(args)}: ${kind} task "${path}" has no TimeoutSeconds or TimeoutSecondsPath, so a lost task token leaves the execution waiting for up to a year. Set TimeoutSeconds (and catch States.Timeout).`,
                 );
             }
             const heartbeat = state["HeartbeatSeconds"];
             if (typeof heartbeat === "number" && typeof timeout === "number" && heartbeat >= timeout) {
                 reportViolation(
-                    `${describe(args)}: callback task "${path}" has HeartbeatSeconds ${heartbeat}, which must be less than its TimeoutSeconds ${timeout}.`,
+                    `${describe(args)}: ${kind} task "${path}" has HeartbeatSeconds ${heartbeat}, which must be less than its TimeoutSeconds ${timeout}.`,
                 );
             }
         }
@@ -42,7 +42,7 @@ export const callbackTaskHasTimeout: ResourceValidationPolicy = {
 export const callbackNeedsStandardWorkflow: ResourceValidationPolicy = {
     name: "callback-needs-standard-workflow",
     description:
-        "Checks that every .waitForTaskToken task runs in a STANDARD execution: the state machine is STANDARD, and no Distributed Map around the task runs EXPRESS child executions (Express workflows support no callbacks).",
+        "Checks that every .waitForTaskToken or activity task runs in a STANDARD execution: the state machine is STANDARD, and no Distributed Map around the task runs EXPRESS child executions (Express workflows support neither).",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         const definition = definitionOf(args);
@@ -51,16 +51,20 @@ export const callbackNeedsStandardWorkflow: ResourceValidationPolicy = {
         }
         const given = (args.props as { type?: unknown }).type;
         const type = typeof given === "string" ? given : "STANDARD";
-        const tasks = callbackTasks(definition);
+        const tasks = tokenTasks(definition);
+        const named = (t: TokenTask): string => `${t.kind === "activity" ? "activity " : ""}"${t.path}"`;
+        const needs = tasks.some((t) => t.kind === "activity")
+            ? ".waitForTaskToken and activity tasks need"
+            : ".waitForTaskToken needs";
         if (tasks.length > 0 && type.toUpperCase() !== "STANDARD") {
             reportViolation(
-                `${describe(args)} is ${type} but waits for task tokens in ${tasks.map((t) => `"${t.path}"`).join(", ")}: .waitForTaskToken needs type STANDARD (https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html).`,
+                `${describe(args)} is ${type} but waits for task tokens in ${tasks.map(named).join(", ")}: ${needs} type STANDARD (https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html).`,
             );
             return;
         }
         for (const task of tasks.filter((t) => t.expressMap !== undefined)) {
             reportViolation(
-                `${describe(args)}: callback task "${task.path}" runs in the EXPRESS child executions of Distributed Map "${task.expressMap}", which cannot wait for task tokens: set its ItemProcessor.ProcessorConfig.ExecutionType to "STANDARD".`,
+                `${describe(args)}: ${task.kind} task "${task.path}" runs in the EXPRESS child executions of Distributed Map "${task.expressMap}", which cannot wait for task tokens: set its ItemProcessor.ProcessorConfig.ExecutionType to "STANDARD".`,
             );
         }
     },

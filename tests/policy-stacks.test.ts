@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import * as iam from "@pulumi/aws/iam";
 import * as sqs from "@pulumi/aws/sqs";
 import type * as pulumi from "@pulumi/pulumi";
-import { policies } from "../policy/policies";
+import { policies, POLICY_FAILURE } from "../policy/policies";
 import { ACCOUNT, callbackStack, tlsPolicy, type StackOptions } from "./fixtures/policy-stacks";
 import { runPolicies, type RunPoliciesOptions } from "../policy/runner";
 import { REGION, runProgram } from "../local/pulumi-program";
@@ -627,6 +627,109 @@ describe("policy pack on whole programs", function () {
             assert.deepEqual(
                 found.filter((f) => f.startsWith("sqs-tls-only")),
                 ["sqs-tls-only dlq"],
+            );
+        });
+    });
+
+    describe("what an outside review found", () => {
+        const judged = async (program: () => void, preview = false) =>
+            runPolicies(await runProgram(program, { preview }));
+        const named = (v: { policy: string; urn?: string | undefined }) =>
+            `${v.policy} ${v.urn?.split("::").pop() ?? ""}`;
+
+        it("a policy of the stack attached through a role's managedPolicyArns is held by that role", async () => {
+            for (const preview of [false, true]) {
+                const { violations } = await judged(() => {
+                    const grant = new iam.Policy("self-answer", {
+                        policy: JSON.stringify({
+                            Version: "2012-10-17",
+                            Statement: [{ Effect: "Allow", Action: SEND_TASK, Resource: MACHINE_ARN }],
+                        }),
+                    });
+                    callbackStack({ stateMachineRoleManagedPolicies: [grant.arn] });
+                }, preview);
+                assert.ok(
+                    violations.some(
+                        (v) => v.policy === "sendtask-least-privilege" && /the role of a state machine/.test(v.message),
+                    ),
+                    `${preview ? "preview" : "deployed"}: ${violations.map(named).join(", ")}`,
+                );
+            }
+        });
+
+        it("a definition nested deeper than the validator judges is refused at once, by name", async () => {
+            // 1,500 Parallel states inside each other (about 100 KB), written out as text: JSON.stringify and the
+            // SDK's serialisation of nested values would overflow the stack first.
+            let definition = '{"StartAt":"L","States":{"L":{"Type":"Pass","End":true}}}';
+            for (let i = 0; i < 1500; i++) {
+                definition = `{"StartAt":"P${i}","States":{"P${i}":{"Type":"Parallel","Branches":[${definition}],"End":true}}}`;
+            }
+            const { violations } = await judged(() => void callbackStack({ stateMachine: { definition } }));
+            assert.ok(
+                violations.some(
+                    (v) => v.policy === "state-machine-definition-valid" && v.message.includes("NESTING_TOO_DEEP"),
+                ),
+                violations.map((v) => v.message).join("\n"),
+            );
+            assert.deepEqual(
+                violations.filter((v) => v.message.includes(POLICY_FAILURE)),
+                [],
+            );
+        });
+
+        it("an activity task without a timeout, or in an EXPRESS machine, is caught like a callback task", async () => {
+            const activity = `arn:aws:states:${REGION}:${ACCOUNT}:activity:label-printer`;
+            const { violations } = await judged(
+                () =>
+                    void callbackStack({
+                        stateMachine: { type: "EXPRESS" },
+                        definition: () => ({
+                            StartAt: "Print",
+                            States: { Print: { Type: "Task", Resource: activity, End: true } },
+                        }),
+                    }),
+            );
+            assert.deepEqual(
+                violations
+                    .map((v) => v.policy)
+                    .filter((p) => p.startsWith("callback"))
+                    .sort(),
+                ["callback-needs-standard-workflow", "callback-task-has-timeout"],
+            );
+        });
+
+        it("in preview, a literal ARN ending in a named queue's name may be another account's: undecided, not hidden", async () => {
+            const program = () => {
+                const { worker } = callbackStack();
+                tlsPolicy("named-policy", new sqs.Queue("named", { name: "jobs-dlq" }));
+                void worker;
+                new sqs.Queue("consumer", {
+                    redrivePolicy: JSON.stringify({
+                        deadLetterTargetArn: "arn:aws:sqs:us-east-1:999999999999:jobs-dlq",
+                        maxReceiveCount: 5,
+                    }),
+                });
+            };
+            const deployed = await judged(program);
+            assert.ok(deployed.violations.some((v) => named(v) === "sqs-queue-has-dlq named"));
+            const preview = await judged(program, true);
+            assert.ok(
+                preview.undecided.some((f) => f.policy === "sqs-queue-has-dlq"),
+                "says it cannot decide",
+            );
+        });
+
+        it("a managed policy ARN named like an object property is not taken for one", async () => {
+            const { violations } = await judged(() => {
+                const { workerRole } = callbackStack();
+                new iam.RolePolicyAttachment("odd", {
+                    role: workerRole.name,
+                    policyArn: "arn:aws:iam::aws:policy/constructor",
+                });
+            });
+            assert.deepEqual(
+                violations.filter((v) => v.policy === "sendtask-least-privilege"),
+                [],
             );
         });
     });

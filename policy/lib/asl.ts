@@ -1,4 +1,5 @@
 /** Reading state machine definitions: every state, nested in Parallel branches and Map processors too. */
+import { MAX_STATE_NESTING } from "../../components/asl-validate";
 
 export interface FoundState {
     /** `A` at the top level; `P/branch 0/B` inside a Parallel; `M/B` inside a Map. */
@@ -34,9 +35,15 @@ export function parseDefinition(definition: unknown): Record<string, unknown> | 
  * state, a null branch) are skipped: whether the definition is valid is state-machine-definition-valid's
  * question.
  */
-export function allStates(definition: Record<string, unknown>, prefix = "", expressMap?: string): FoundState[] {
+export function allStates(
+    definition: Record<string, unknown>,
+    prefix = "",
+    expressMap?: string,
+    depth = 0,
+): FoundState[] {
     const states = definition["States"];
-    if (!isObject(states)) {
+    // Deeper than the validator judges: state-machine-definition-valid refuses it (NESTING_TOO_DEEP).
+    if (!isObject(states) || depth > MAX_STATE_NESTING) {
         return [];
     }
     return Object.entries(states).flatMap(([name, state]) => {
@@ -49,7 +56,7 @@ export function allStates(definition: Record<string, unknown>, prefix = "", expr
         if (Array.isArray(branches)) {
             branches.forEach((branch, index) => {
                 if (isObject(branch)) {
-                    nested.push(...allStates(branch, `${path}/branch ${index}/`, expressMap));
+                    nested.push(...allStates(branch, `${path}/branch ${index}/`, expressMap, depth + 1));
                 }
             });
         }
@@ -59,7 +66,7 @@ export function allStates(definition: Record<string, unknown>, prefix = "", expr
                 const config = processor["ProcessorConfig"];
                 const express =
                     isObject(config) && config["ExecutionType"] === "EXPRESS" ? (expressMap ?? path) : expressMap;
-                nested.push(...allStates(processor, `${path}/`, express));
+                nested.push(...allStates(processor, `${path}/`, express, depth + 1));
             }
         }
         const found: FoundState = expressMap === undefined ? { path, state } : { path, state, expressMap };
@@ -79,4 +86,26 @@ export function isCallbackTask(state: Record<string, unknown>): boolean {
 /** The callback tasks of a definition. */
 export function callbackTasks(definition: Record<string, unknown>): FoundState[] {
     return allStates(definition).filter((found) => isCallbackTask(found.state));
+}
+
+/**
+ * True for a Task whose resource is an activity: its worker gets a task token from GetActivityTask and
+ * answers it with SendTask* (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-activities.html).
+ */
+export function isActivityTask(state: Record<string, unknown>): boolean {
+    const resource = state["Resource"];
+    return state["Type"] === "Task" && typeof resource === "string" && /:states:[^:]*:\d*:activity:/.test(resource);
+}
+
+/** The tasks that wait for a task token: callback (`.waitForTaskToken`) and activity tasks. */
+export type TokenTask = FoundState & { readonly kind: "callback" | "activity" };
+
+export function tokenTasks(definition: Record<string, unknown>): TokenTask[] {
+    return allStates(definition).flatMap((found): TokenTask[] =>
+        isCallbackTask(found.state)
+            ? [{ ...found, kind: "callback" }]
+            : isActivityTask(found.state)
+              ? [{ ...found, kind: "activity" }]
+              : [],
+    );
 }

