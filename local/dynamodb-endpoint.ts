@@ -15,10 +15,9 @@
  * serialised by DynamoDB: of two concurrent conditional writes exactly one wins.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.LowLevelAPI.html
  */
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { isDeepStrictEqual } from "node:util";
+import { LoopbackServer, readBody } from "./loopback";
 
 /** One attribute value as the wire carries it (`{"S": "..."}`, `{"N": "1"}`, `{"L": [...]}`, ...). */
 export type WireValue = Record<string, unknown>;
@@ -210,31 +209,22 @@ export class FakeDynamoDb {
     public readonly protocolErrors: string[] = [];
     /** The table's items by partition key value. */
     public readonly items = new Map<string, WireItem>();
-    private readonly server: Server;
-    private readonly sockets = new Set<Socket>();
+    private server!: LoopbackServer;
 
     private constructor(
         public readonly tableName: string,
         public readonly partitionKey: string,
-    ) {
-        this.server = createServer((req, res) => void this.handle(req, res));
-        this.server.on("connection", (socket) => {
-            this.sockets.add(socket);
-            socket.on("close", () => this.sockets.delete(socket));
-        });
-    }
+    ) {}
 
     /** Starts the endpoint on an ephemeral port of 127.0.0.1, with one table keyed by a string. */
     public static async start(tableName: string, partitionKey: string): Promise<FakeDynamoDb> {
         const fake = new FakeDynamoDb(tableName, partitionKey);
-        fake.server.listen(0, "127.0.0.1");
-        await once(fake.server, "listening");
+        fake.server = await LoopbackServer.start((req, res) => fake.handle(req, res));
         return fake;
     }
 
     public get url(): string {
-        const { port } = this.server.address() as AddressInfo;
-        return `http://127.0.0.1:${port}`;
+        return this.server.url;
     }
 
     public callsOf(operation: string): DynamoCall[] {
@@ -247,19 +237,12 @@ export class FakeDynamoDb {
         this.items.clear();
     }
 
-    public async close(): Promise<void> {
-        for (const socket of this.sockets) {
-            socket.destroy();
-        }
-        this.server.close();
-        await once(this.server, "close");
+    public close(): Promise<void> {
+        return this.server.close();
     }
 
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) {
-            chunks.push(chunk as Buffer);
-        }
+        const raw = await readBody(req);
         const target = String(req.headers["x-amz-target"] ?? "");
         const operation = target.startsWith("DynamoDB_20120810.") ? target.slice(18) : "";
         const problem =
@@ -281,7 +264,7 @@ export class FakeDynamoDb {
         }
         let body: Record<string, unknown>;
         try {
-            body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+            body = JSON.parse(raw) as Record<string, unknown>;
         } catch {
             this.protocolErrors.push("body is not JSON");
             return this.write(res, 400, { __type: "com.amazon.coral.service#SerializationException" });

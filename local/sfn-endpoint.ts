@@ -7,9 +7,8 @@
  * Point a real SDK client at it with `AWS_ENDPOINT_URL_SFN`. Each call is recorded; a responder decides
  * the reply (default: `{}` with 200), can add latency, drop the connection, or never answer.
  */
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { LoopbackServer, readBody } from "./loopback";
 
 export interface SfnCall {
     /** The operation, from `X-Amz-Target` (`SendTaskSuccess`, ...). */
@@ -49,32 +48,22 @@ export class FakeStepFunctions {
     /** Requests refused for breaking the protocol (wrong method, path, headers or body). */
     public readonly protocolErrors: string[] = [];
     private responder: Responder = () => undefined;
-    private readonly sockets = new Set<Socket>();
-
-    private readonly server: Server;
+    private server!: LoopbackServer;
 
     private constructor(
         /** Latency added to every reply, in milliseconds. */
         public latencyMs: number,
-    ) {
-        this.server = createServer((req, res) => void this.handle(req, res));
-        this.server.on("connection", (socket) => {
-            this.sockets.add(socket);
-            socket.on("close", () => this.sockets.delete(socket));
-        });
-    }
+    ) {}
 
     /** Starts the endpoint on an ephemeral port of 127.0.0.1. */
     public static async start(options: { latencyMs?: number } = {}): Promise<FakeStepFunctions> {
         const fake = new FakeStepFunctions(options.latencyMs ?? 0);
-        fake.server.listen(0, "127.0.0.1");
-        await once(fake.server, "listening");
+        fake.server = await LoopbackServer.start((req, res) => fake.handle(req, res));
         return fake;
     }
 
     public get url(): string {
-        const { port } = this.server.address() as AddressInfo;
-        return `http://127.0.0.1:${port}`;
+        return this.server.url;
     }
 
     /** Sets how the next calls are answered; `undefined` from the responder means `{}` with 200. */
@@ -94,20 +83,12 @@ export class FakeStepFunctions {
         this.latencyMs = 0;
     }
 
-    public async close(): Promise<void> {
-        for (const socket of this.sockets) {
-            socket.destroy();
-        }
-        this.server.close();
-        await once(this.server, "close");
+    public close(): Promise<void> {
+        return this.server.close();
     }
 
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) {
-            chunks.push(chunk as Buffer);
-        }
-        const raw = Buffer.concat(chunks).toString("utf8");
+        const raw = await readBody(req);
         const target = String(req.headers["x-amz-target"] ?? "");
         const problem =
             req.method !== "POST"

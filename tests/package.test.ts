@@ -160,7 +160,7 @@ describe("the library package", () => {
         // The local harness ships for consumers (callback-workflow/local and its command) with the one
         // script module it runs on; npm start's layer over this repository's own stacks does not.
         const shipped = (f: string) =>
-            /^build\/local\/(index|run|run-cli|engine|program|support|expectation|report|pulumi-program|lambda-process|lambda-runtime|queue|sfn-endpoint)\.(js|d\.ts)(\.map)?$/.test(
+            /^build\/local\/(index|run|run-cli|engine|program|support|expectation|report|pulumi-program|lambda-process|lambda-runtime|queue|sfn-endpoint|loopback)\.(js|d\.ts)(\.map)?$/.test(
                 f,
             ) || /^build\/scripts\/run-main\.(js|d\.ts)(\.map)?$/.test(f);
         const stray = files.filter(
