@@ -16,7 +16,8 @@
  * one; it then notifies only when the item is still pending and has no `notifiedAt` (the first delivery
  * failed between the put and the end of the notifications). A redelivery after a complete run sends
  * nothing. Notifications are at least once only in that window: when some approvers were told and
- * another's publish failed, the redelivery tells all of them again (the links are identical).
+ * another's publish failed, the redelivery tells all of them again (the links are identical), and when
+ * two copies of one message run at the same moment (a standard queue may deliver twice).
  *
  * A request that can never become an approval (a field missing or out of range, no approvers) fails its
  * task with `SendTaskFailure` error `Approval.InvalidRequest` and the record is done; a body without a
