@@ -63,6 +63,11 @@ export interface ApprovalItem {
     readonly delivery?: DeliveryState;
     /** The Step Functions error name when `delivery` is `task-over` (`TaskTimedOut`, ...). */
     readonly deliveryError?: string;
+    /**
+     * When the requester finished notifying every approver, ISO 8601 UTC. Absent until then: a
+     * redelivered request finds the item and notifies again only while this is unset.
+     */
+    readonly notifiedAt?: string;
 }
 
 /**
@@ -87,6 +92,7 @@ export const APPROVAL_ATTRIBUTES = {
     comment: "comment",
     delivery: "delivery",
     deliveryError: "deliveryError",
+    notifiedAt: "notifiedAt",
 } as const satisfies { readonly [K in keyof ApprovalItem]-?: K };
 
 /** The table's partition key (type S). */

@@ -50,3 +50,24 @@ export {
     toFunctionUrlResult,
 } from "./lambda";
 export { serveApprovalPage, type ServedPage } from "./http-adapter";
+export {
+    approvalIdFor,
+    createApprovalRequesterHandler,
+    createApprovalRequesterHandlerFromEnv,
+    INVALID_REQUEST_ERROR,
+    InvalidApprovalRequestError,
+    MAX_APPROVAL_TIMEOUT_SECONDS,
+    notificationText,
+    parseApprovalRequest,
+    snsNotifier,
+    snsSubject,
+    type ApprovalFields,
+    type ApprovalNotification,
+    type ApprovalRequest,
+    type ApprovalRequesterHandler,
+    type ApprovalRequesterOptions,
+    type Notifier,
+    type RequesterLogger,
+    type RequestOutcome,
+    type SnsNotifierOptions,
+} from "./requester";

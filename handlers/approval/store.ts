@@ -92,7 +92,7 @@ export function marshalItem(item: ApprovalItem): Record<string, AttributeValue> 
         [A.ttl]: { N: String(item.ttl) },
         [A.status]: s(item.status),
     };
-    for (const field of ["decidedBy", "decidedAt", "comment", "delivery", "deliveryError"] as const) {
+    for (const field of ["decidedBy", "decidedAt", "comment", "delivery", "deliveryError", "notifiedAt"] as const) {
         const value = item[field];
         if (value !== undefined) {
             out[A[field]] = s(value);
@@ -120,11 +120,11 @@ export function unmarshalItem(raw: Record<string, AttributeValue>): ApprovalItem
     }
     const ttl = Number(raw[A.ttl]?.N);
     const optional = Object.fromEntries(
-        (["decidedBy", "decidedAt", "comment", "delivery", "deliveryError"] as const).flatMap((field) => {
+        (["decidedBy", "decidedAt", "comment", "delivery", "deliveryError", "notifiedAt"] as const).flatMap((field) => {
             const value = str(A[field], true);
             return value === undefined ? [] : [[field, value]];
         }),
-    ) as Pick<ApprovalItem, "decidedBy" | "decidedAt" | "comment" | "delivery" | "deliveryError">;
+    ) as Pick<ApprovalItem, "decidedBy" | "decidedAt" | "comment" | "delivery" | "deliveryError" | "notifiedAt">;
     return {
         approvalId: required(A.approvalId),
         taskToken: required(A.taskToken),
@@ -262,6 +262,25 @@ export class ApprovalStore {
                     ":delivery": s(delivery),
                     ...(errorName === undefined ? {} : { ":error": s(errorName) }),
                 },
+            }),
+        );
+    }
+
+    /**
+     * Records that the requester notified every approver (`notifiedAt`), so a redelivered request does
+     * not notify them again. Only on an existing item.
+     */
+    public async markNotified(approvalId: string, at: Date): Promise<void> {
+        const update = `SET #${A.notifiedAt} = :at`;
+        const condition = `attribute_exists(#${A.approvalId})`;
+        await this.client.send(
+            new UpdateItemCommand({
+                TableName: this.tableName,
+                Key: { [A.approvalId]: s(approvalId) },
+                UpdateExpression: update,
+                ConditionExpression: condition,
+                ExpressionAttributeNames: namesIn(`${update} ${condition}`),
+                ExpressionAttributeValues: { ":at": s(at.toISOString()) },
             }),
         );
     }
