@@ -5,6 +5,7 @@
 import { strict as assert } from "node:assert";
 import { performance } from "node:perf_hooks";
 import { UnknownValueError } from "@pulumi/policy/proxy";
+import { LOG_DELIVERY_ACTIONS, XRAY_ACTIONS } from "../components/iam";
 import { iamNoWildcards } from "../policy/iam-wildcards";
 import { lookUpAction, referenceEdition } from "../policy/lib/service-reference";
 import { UNKNOWN_SENTINEL } from "../policy/runner";
@@ -43,18 +44,8 @@ describe("iam-no-wildcards", () => {
 
     it('must let "*" through for the actions with no resource types: log delivery, X-Ray, SendTask', async () => {
         const actions = [
-            "logs:CreateLogDelivery",
-            "logs:GetLogDelivery",
-            "logs:UpdateLogDelivery",
-            "logs:DeleteLogDelivery",
-            "logs:ListLogDeliveries",
-            "logs:PutResourcePolicy",
-            "logs:DescribeResourcePolicies",
-            "logs:DescribeLogGroups",
-            "xray:PutTraceSegments",
-            "xray:PutTelemetryRecords",
-            "xray:GetSamplingRules",
-            "xray:GetSamplingTargets",
+            ...LOG_DELIVERY_ACTIONS,
+            ...XRAY_ACTIONS,
             "states:SendTaskSuccess",
             "ec2:DescribeNetworkInterfaces",
             "ec2:DescribeSubnets",

@@ -245,33 +245,29 @@ export class ApprovalStore {
     }
 
     /** Records what Step Functions said to the decision (`sent`, or `task-over` with its error name). */
-    public async markDelivery(approvalId: string, delivery: DeliveryState, errorName?: string): Promise<void> {
-        const update =
-            errorName === undefined
-                ? `SET #${A.delivery} = :delivery`
-                : `SET #${A.delivery} = :delivery, #${A.deliveryError} = :error`;
-        const condition = `attribute_exists(#${A.approvalId})`;
-        await this.client.send(
-            new UpdateItemCommand({
-                TableName: this.tableName,
-                Key: { [A.approvalId]: s(approvalId) },
-                UpdateExpression: update,
-                ConditionExpression: condition,
-                ExpressionAttributeNames: namesIn(`${update} ${condition}`),
-                ExpressionAttributeValues: {
-                    ":delivery": s(delivery),
-                    ...(errorName === undefined ? {} : { ":error": s(errorName) }),
-                },
-            }),
-        );
+    public markDelivery(approvalId: string, delivery: DeliveryState, errorName?: string): Promise<void> {
+        return errorName === undefined
+            ? this.setOnExisting(approvalId, `SET #${A.delivery} = :delivery`, { ":delivery": s(delivery) })
+            : this.setOnExisting(approvalId, `SET #${A.delivery} = :delivery, #${A.deliveryError} = :error`, {
+                  ":delivery": s(delivery),
+                  ":error": s(errorName),
+              });
     }
 
     /**
      * Records that the requester notified every approver (`notifiedAt`), so a redelivered request does
      * not notify them again. Only on an existing item.
      */
-    public async markNotified(approvalId: string, at: Date): Promise<void> {
-        const update = `SET #${A.notifiedAt} = :at`;
+    public markNotified(approvalId: string, at: Date): Promise<void> {
+        return this.setOnExisting(approvalId, `SET #${A.notifiedAt} = :at`, { ":at": s(at.toISOString()) });
+    }
+
+    /** Applies `update` to an item that exists (a conditional UpdateItem: never creates one). */
+    private async setOnExisting(
+        approvalId: string,
+        update: string,
+        values: Record<string, AttributeValue>,
+    ): Promise<void> {
         const condition = `attribute_exists(#${A.approvalId})`;
         await this.client.send(
             new UpdateItemCommand({
@@ -280,7 +276,7 @@ export class ApprovalStore {
                 UpdateExpression: update,
                 ConditionExpression: condition,
                 ExpressionAttributeNames: namesIn(`${update} ${condition}`),
-                ExpressionAttributeValues: { ":at": s(at.toISOString()) },
+                ExpressionAttributeValues: values,
             }),
         );
     }
