@@ -5,6 +5,7 @@ import { tlsOnlyStack } from "./lib/tls";
 import { describe, numberAt, ofType, propsOf, referencedAt, type Reference } from "./lib/stack";
 import { T } from "./lib/types";
 import { at, UNKNOWN, Undecided, type Maybe } from "./lib/unknowns";
+import { jsonObject } from "./lib/values";
 
 /** SQS's default retention when a queue sets none: 4 days. */
 export const SQS_DEFAULT_RETENTION_SECONDS = AWS_LIMITS.sqsDefaultRetentionSeconds;
@@ -17,19 +18,8 @@ interface DlqConfig {
 type Json = Record<string, unknown>;
 
 /** A JSON document given as a string or an object: the object, UNKNOWN, or undefined when it is not one. */
-export function jsonObject(value: unknown): Maybe<Json> | undefined {
-    if (value === UNKNOWN) {
-        return UNKNOWN;
-    }
-    let parsed = value;
-    if (typeof value === "string") {
-        try {
-            parsed = JSON.parse(value);
-        } catch {
-            return undefined;
-        }
-    }
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Json) : undefined;
+function document(value: unknown): Maybe<Json> | undefined {
+    return value === UNKNOWN ? UNKNOWN : jsonObject(value);
 }
 
 /** A queue's redrive, from its `redrivePolicy` property or a separate `aws.sqs.RedrivePolicy`. */
@@ -74,11 +64,11 @@ function referencedInJson(
     field: string,
     queues: PolicyResource[],
 ): Reference {
-    const document = jsonObject(at(propsOf(holder), property));
-    if (document === UNKNOWN) {
+    const parsed = document(at(propsOf(holder), property));
+    if (parsed === UNKNOWN) {
         return referencedAt(holder, [property], queues);
     }
-    const target = document?.[field];
+    const target = parsed?.[field];
     if (typeof target !== "string") {
         return { found: [], maybe: [], unknown: false };
     }
@@ -94,7 +84,7 @@ export function redrives(resources: readonly PolicyResource[], undecided: Undeci
         if (raw !== undefined && raw !== null && raw !== "") {
             found.set(queue, {
                 source: "its redrivePolicy",
-                policy: jsonObject(raw),
+                policy: document(raw),
                 dlq: referencedInJson(queue, "redrivePolicy", "deadLetterTargetArn", queues),
             });
         }
@@ -102,7 +92,7 @@ export function redrives(resources: readonly PolicyResource[], undecided: Undeci
     for (const separate of ofType(resources, T.redrivePolicy)) {
         const redrive: Redrive = {
             source: describe(separate),
-            policy: jsonObject(at(propsOf(separate), "redrivePolicy")),
+            policy: document(at(propsOf(separate), "redrivePolicy")),
             dlq: referencedInJson(separate, "redrivePolicy", "deadLetterTargetArn", queues),
         };
         const targets = referencedAt(separate, ["queueUrl"], queues);

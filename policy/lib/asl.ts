@@ -1,5 +1,6 @@
 /** Reading state machine definitions: every state, nested in Parallel branches and Map processors too. */
 import { MAX_STATE_NESTING } from "../../components/asl-validate";
+import { isRecord } from "./values";
 
 export interface FoundState {
     /** `A` at the top level; `P/branch 0/B` inside a Parallel; `M/B` inside a Map. */
@@ -13,18 +14,14 @@ export interface FoundState {
     readonly expressMap?: string;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Parses a definition string; undefined when it is not a JSON object. */
 export function parseDefinition(definition: unknown): Record<string, unknown> | undefined {
     if (typeof definition !== "string") {
-        return isObject(definition) ? definition : undefined;
+        return isRecord(definition) ? definition : undefined;
     }
     try {
         const parsed: unknown = JSON.parse(definition);
-        return isObject(parsed) ? parsed : undefined;
+        return isRecord(parsed) ? parsed : undefined;
     } catch {
         return undefined;
     }
@@ -43,11 +40,11 @@ export function allStates(
 ): FoundState[] {
     const states = definition["States"];
     // Deeper than the validator judges: state-machine-definition-valid refuses it (NESTING_TOO_DEEP).
-    if (!isObject(states) || depth > MAX_STATE_NESTING) {
+    if (!isRecord(states) || depth > MAX_STATE_NESTING) {
         return [];
     }
     return Object.entries(states).flatMap(([name, state]) => {
-        if (!isObject(state)) {
+        if (!isRecord(state)) {
             return [];
         }
         const path = `${prefix}${name}`;
@@ -55,17 +52,17 @@ export function allStates(
         const branches = state["Branches"];
         if (Array.isArray(branches)) {
             branches.forEach((branch, index) => {
-                if (isObject(branch)) {
+                if (isRecord(branch)) {
                     nested.push(...allStates(branch, `${path}/branch ${index}/`, expressMap, depth + 1));
                 }
             });
         }
         for (const key of ["ItemProcessor", "Iterator"]) {
             const processor = state[key];
-            if (isObject(processor)) {
+            if (isRecord(processor)) {
                 const config = processor["ProcessorConfig"];
                 const express =
-                    isObject(config) && config["ExecutionType"] === "EXPRESS" ? (expressMap ?? path) : expressMap;
+                    isRecord(config) && config["ExecutionType"] === "EXPRESS" ? (expressMap ?? path) : expressMap;
                 nested.push(...allStates(processor, `${path}/`, express, depth + 1));
             }
         }
