@@ -35,6 +35,8 @@ export const LAMBDA_CREDENTIALS_MODULE = "handlers/callback/lambda-credentials.t
 const PACKAGE_NAME = (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { name: string }).name;
 /** The worker SDK's sources (ES modules), relative to this package's root: `<name>/worker` bundles from them. */
 export const WORKER_SDK_SOURCES = "handlers/callback/index.ts";
+/** The approval SDK's sources, relative to this package's root: `<name>/approval` bundles from them. */
+export const APPROVAL_SDK_SOURCES = "handlers/approval/index.ts";
 /** The file of the bundle that Lambda loads. */
 export const BUNDLE_ENTRY_FILE = "index.mjs";
 /** The Lambda `handler` setting for a bundle: the `handler` export of `index.mjs`. */
@@ -56,6 +58,12 @@ export interface BundleOptions {
      * (see {@link programDirectory}); the bench bundles an earlier release's tree this way.
      */
     readonly root?: string;
+    /**
+     * The entry module's source text instead of a file (esbuild's `stdin`), resolved from `root`: a
+     * generated entry that joins modules (the approval requester with a consumer's notifier). `entry` then
+     * only names it in errors and in the bundle cache.
+     */
+    readonly source?: string;
 }
 
 export interface WorkerBundle {
@@ -142,9 +150,17 @@ function buildOptions(options: BundleOptions): {
         outdir,
         esbuild: {
             absWorkingDir: root,
-            entryPoints: { index: entry },
-            outdir,
-            outExtension: { ".js": ".mjs" },
+            ...(options.source !== undefined
+                ? {
+                      stdin: {
+                          contents: options.source,
+                          resolveDir: root,
+                          sourcefile: path.relative(root, entry),
+                          loader: "ts" as const,
+                      },
+                      outfile: path.join(outdir, BUNDLE_ENTRY_FILE),
+                  }
+                : { entryPoints: { index: entry }, outdir, outExtension: { ".js": ".mjs" } }),
             bundle: true,
             platform: "node",
             format: "esm",
@@ -154,6 +170,7 @@ function buildOptions(options: BundleOptions): {
                 // Lambda's credentials are in the environment: leave out the SDK's SSO/INI/STS chain (see the module).
                 "@aws-sdk/credential-provider-node": credentials,
                 [`${PACKAGE_NAME}/worker`]: path.join(REPO_ROOT, WORKER_SDK_SOURCES),
+                [`${PACKAGE_NAME}/approval`]: path.join(REPO_ROOT, APPROVAL_SDK_SOURCES),
             },
             minify: options.minify ?? true,
             sourcemap: "linked",
@@ -237,7 +254,13 @@ const bundled = new Map<string, WorkerBundle>();
  */
 export function bundleWorkerOnce(options: BundleOptions = {}): WorkerBundle {
     const { entry, root } = resolveWorkerEntry(options.entry, options.root);
-    const key = JSON.stringify([entry, root, options.runtime ?? DEFAULT_LAMBDA_RUNTIME, options.minify ?? true]);
+    const key = JSON.stringify([
+        entry,
+        root,
+        options.runtime ?? DEFAULT_LAMBDA_RUNTIME,
+        options.minify ?? true,
+        options.source ?? null,
+    ]);
     let bundle = bundled.get(key);
     if (bundle === undefined) {
         bundle = bundleWorkerSync({ ...options, entry, root });

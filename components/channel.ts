@@ -216,9 +216,10 @@ export class CallbackTaskError extends pulumi.RunError {
     constructor(
         public readonly problems: readonly ArgProblem[],
         channel: string,
+        approval = false,
     ) {
         super(
-            `Invalid waitForCallback on CallbackChannel "${channel}":\n${problems.map((p) => `- \`${p.key}\` ${p.reason}`).join("\n")}`,
+            `Invalid ${approval ? "waitForApproval on ApprovalChannel" : "waitForCallback on CallbackChannel"} "${channel}":\n${problems.map((p) => `- \`${p.key}\` ${p.reason}`).join("\n")}`,
         );
         this.name = "CallbackTaskError";
     }
@@ -230,6 +231,23 @@ export class CallbackTaskError extends pulumi.RunError {
  */
 const RESERVED_ENVIRONMENT =
     /^(CALLBACK_\w*|POWERTOOLS_SERVICE_NAME|POWERTOOLS_LOG_LEVEL|NODE_OPTIONS|_HANDLER|_X_AMZN_TRACE_ID|AWS_DEFAULT_REGION|AWS_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_FUNCTION_NAME|AWS_LAMBDA_FUNCTION_MEMORY_SIZE|AWS_LAMBDA_FUNCTION_VERSION|AWS_LAMBDA_INITIALIZATION_TYPE|AWS_LAMBDA_LOG_GROUP_NAME|AWS_LAMBDA_LOG_STREAM_NAME|AWS_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_LAMBDA_RUNTIME_API|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|TZ)$/;
+
+/** Internal: the worker's bundle, made by the component that owns the channel (ApprovalChannel's requester). */
+export const WORKER_BUNDLE: unique symbol = Symbol("workerBundle") as never;
+export type WithWorkerBundle<T> = T & { readonly [WORKER_BUNDLE]?: WorkerBundle };
+
+/** Internal: what a component built on a channel adds to its callback tasks' messages (ApprovalChannel). */
+export const CALLBACK_TASK: unique symbol = Symbol("callbackTask") as never;
+export interface TaskMessageExtension {
+    /** Fields added to the message body (`Approval`), rendered in the state's query language. */
+    readonly body: PayloadTemplate;
+    /** Whether the message carries the state's input as `Input` (default true). */
+    readonly input: boolean;
+    /** The option names the task takes besides the callback's (checked as unknown otherwise). */
+    readonly keys: readonly string[];
+    /** The component's name, for errors. */
+    readonly owner: string;
+}
 
 /** Internal: a component's children that moved here keep their URNs (CallbackWorkflow uses it). */
 export const MOVED_FROM: unique symbol = Symbol("movedFrom") as never;
@@ -352,7 +370,8 @@ function validateChannel(name: string, args: CallbackChannelArgs): { settings: R
             });
         }
     });
-    const worker = workerProblems(args, problems);
+    const given = (args as WithWorkerBundle<CallbackChannelArgs>)[WORKER_BUNDLE];
+    const worker = given !== undefined ? { problems: [], bundle: given } : workerProblems(args, problems);
     problems.push(...worker.problems);
     const bundle = worker.bundle;
     if (problems.length > 0 || bundle === undefined) {
@@ -622,10 +641,15 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
      * answerers on its state machine. Throws {@link CallbackTaskError} when the timing cannot hold.
      */
     public waitForCallback(options: WaitForCallbackOptions): TaskState {
+        return this[CALLBACK_TASK](options);
+    }
+
+    /** Internal: {@link waitForCallback}, with what a component built on the channel adds to the message. */
+    public [CALLBACK_TASK](options: WaitForCallbackOptions, extension?: TaskMessageExtension): TaskState {
         const heartbeatSeconds = options.heartbeatSeconds ?? this.settings.heartbeatSeconds;
-        const problems = this.callbackProblems(options, heartbeatSeconds);
+        const problems = this.callbackProblems(options, heartbeatSeconds, extension?.keys ?? []);
         if (problems.length > 0) {
-            throw new CallbackTaskError(problems, this.channelName);
+            throw new CallbackTaskError(problems, extension?.owner ?? this.channelName, extension !== undefined);
         }
         const jsonata = options.queryLanguage === "JSONata";
         const input = options.input ?? (jsonata ? "{% $states.input %}" : "$");
@@ -642,7 +666,12 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
                         jsonata ? [field, `{% $states.context.${path.slice(3)} %}`] : [`${field}.$`, path],
                     ),
                 ),
-                ...(typeof input === "string" && !jsonata ? { "Input.$": input } : { Input: input }),
+                ...(extension?.input === false
+                    ? {}
+                    : typeof input === "string" && !jsonata
+                      ? { "Input.$": input }
+                      : { Input: input }),
+                ...extension?.body,
             },
             ...(jsonata ? { queryLanguage: "JSONata" as const } : {}),
             ...(options.output !== undefined ? { output: options.output } : {}),
@@ -668,8 +697,12 @@ export class CallbackChannel extends pulumi.ComponentResource implements Answeri
     }
 
     /** The problems of a callback task on this channel: its numbers against the channel's. */
-    private callbackProblems(options: WaitForCallbackOptions, heartbeatSeconds: number | undefined): ArgProblem[] {
-        const problems: ArgProblem[] = unknownArgProblems(options, WAIT_FOR_CALLBACK_KEYS);
+    private callbackProblems(
+        options: WaitForCallbackOptions,
+        heartbeatSeconds: number | undefined,
+        extraKeys: readonly string[],
+    ): ArgProblem[] {
+        const problems: ArgProblem[] = unknownArgProblems(options, [...WAIT_FOR_CALLBACK_KEYS, ...extraKeys]);
         if ((options.next === undefined) === (options.end !== true)) {
             problems.push({
                 key: "next",

@@ -203,6 +203,10 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
             }
             break;
         }
+        case "aws:secretsmanager/secret:Secret":
+            // Secrets Manager appends a hyphen and six random characters to a secret's ARN.
+            outputs["arn"] = arn("secretsmanager", `secret:${physical}-AbC123`);
+            break;
         case "aws:kinesis/stream:Stream":
             outputs["arn"] = arn("kinesis", `stream/${physical}`);
             break;
@@ -269,6 +273,11 @@ const INVOKES: Record<string, Record<string, unknown>> = {
         name: REGION,
         endpoint: `ec2.${REGION}.amazonaws.com`,
         description: "Europe (Ireland)",
+    },
+    // Letters and digits only, as the ApprovalChannel asks for its first link-signing key.
+    "aws:secretsmanager/getRandomPassword:getRandomPassword": {
+        id: "random",
+        randomPassword: "MockedRandomPassword0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH",
     },
     "aws:index/getCallerIdentity:getCallerIdentity": {
         id: ACCOUNT_ID,

@@ -480,18 +480,20 @@ export function createApprovalRequesterHandler(options: ApprovalRequesterOptions
  * The requester built from the environment (call at module scope):
  * - `APPROVAL_TABLE_NAME`, `APPROVAL_KEY_RING_SECRET_ID` (as the page);
  * - `APPROVAL_PAGE_URL`: the page's base URL (the function URL);
- * - `APPROVAL_TOPIC_ARN`: the SNS topic approvers subscribe to (filter policy on `approver`);
+ * - `APPROVAL_TOPIC_ARN`: the SNS topic approvers subscribe to (filter policy on `approver`), unless
+ *   `overrides.notifier` is given;
  * - `APPROVAL_CALL_TIMEOUT_MS`: one attempt of any AWS call, at most (default 2000).
  */
 export function createApprovalRequesterHandlerFromEnv(
     env: NodeJS.ProcessEnv = process.env,
     overrides: Partial<ApprovalRequesterOptions> = {},
 ): ApprovalRequesterHandler {
+    // A notifier of one's own (a chat tool's) needs no topic.
     const missing = [
         "APPROVAL_TABLE_NAME",
         "APPROVAL_KEY_RING_SECRET_ID",
         "APPROVAL_PAGE_URL",
-        "APPROVAL_TOPIC_ARN",
+        ...(overrides.notifier === undefined ? ["APPROVAL_TOPIC_ARN"] : []),
     ].filter((name) => !env[name]);
     if (missing.length > 0) {
         throw new Error(`The approval requester needs ${missing.join(", ")}.`);
@@ -501,7 +503,7 @@ export function createApprovalRequesterHandlerFromEnv(
     return createApprovalRequesterHandler({
         store: new ApprovalStore({ tableName: env["APPROVAL_TABLE_NAME"] as string, callTimeoutMs }),
         keyRing: new SecretsManagerKeyRing({ secretId: env["APPROVAL_KEY_RING_SECRET_ID"] as string, callTimeoutMs }),
-        notifier: snsNotifier({ topicArn: env["APPROVAL_TOPIC_ARN"] as string, callTimeoutMs }),
+        notifier: overrides.notifier ?? snsNotifier({ topicArn: env["APPROVAL_TOPIC_ARN"] as string, callTimeoutMs }),
         sfn: sfnClient({ callTimeoutMs }),
         pageUrl: env["APPROVAL_PAGE_URL"] as string,
         ...overrides,
