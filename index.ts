@@ -19,3 +19,5 @@ export const workerLogGroupName = workflow.workerLogGroupName;
 export const stateMachineLogGroupName = workflow.stateMachineLogGroupName;
 export const alarmTopicArn = workflow.alarmTopicArn;
 export const kmsKeyArn = workflow.kmsKeyArn;
+/** The approval page's base URL, when the stack has approvers. */
+export const approvalPageUrl = workflow.approvalPageUrl;

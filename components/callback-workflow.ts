@@ -8,6 +8,7 @@ import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import * as sns from "@pulumi/aws/sns";
 import * as pulumi from "@pulumi/pulumi";
+import { APPROVAL_CHANNEL_SETTINGS, ApprovalChannel, type ApprovalChannelArgs } from "./approval";
 import {
     CallbackChannel,
     CHANNEL_SETTINGS,
@@ -44,6 +45,7 @@ export const CALLBACK_WORKFLOW_ARG_KEYS: readonly string[] = [
         "taskTimeoutSeconds",
         "subscriptions",
         "messageTitle",
+        "approvers",
     ]),
 ];
 
@@ -83,6 +85,10 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
     public readonly kmsKeyArn: pulumi.Output<string> | undefined;
     /** The channel: its queue, worker and answerers. */
     public readonly channel: CallbackChannel;
+    /** The approval channel (table, page, topic), when the workflow has approvers. */
+    public readonly approval: ApprovalChannel | undefined;
+    /** The approval page's base URL, when the workflow has approvers. */
+    public readonly approvalPageUrl: pulumi.Output<string> | undefined;
     /** The workflow: its state machine and role. */
     public readonly workflow: Workflow;
 
@@ -145,7 +151,26 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             ),
             [MOVED_FROM]: this,
         };
-        const channel = new CallbackChannel(name, channelArgs, parent);
+        // With approvers, a person decides: the channel is an approval channel, its step an approval.
+        const approval =
+            settings.approvers.length > 0
+                ? new ApprovalChannel(
+                      name,
+                      {
+                          ...(Object.fromEntries(
+                              APPROVAL_CHANNEL_SETTINGS.flatMap((k) =>
+                                  k in channelArgs && channelArgs[k as keyof CallbackChannelArgs] !== undefined
+                                      ? [[k, channelArgs[k as keyof CallbackChannelArgs]]]
+                                      : [],
+                              ),
+                          ) as Partial<ApprovalChannelArgs>),
+                          queueAgeAlarmSeconds: undefined,
+                          approvers: settings.approvers,
+                      },
+                      parent,
+                  )
+                : undefined;
+        const channel = approval?.channel ?? new CallbackChannel(name, channelArgs, parent);
         const { definition } = callbackDefinition({
             queueUrl: channel.queueUrl,
             queueArn: channel.queueArn,
@@ -155,6 +180,17 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             ...(settings.heartbeatSeconds !== undefined ? { heartbeatSeconds: settings.heartbeatSeconds } : {}),
             messageTitle: settings.messageTitle,
             answeredBy: channel,
+            ...(approval !== undefined
+                ? {
+                      waitFor: (shape) =>
+                          approval.waitForApproval({
+                              title: "States.Format('Approve execution {} of {}', $$.Execution.Name, $$.StateMachine.Name)",
+                              details: "States.JsonToString($.input)",
+                              timeoutSeconds: settings.taskTimeoutSeconds,
+                              ...shape,
+                          }),
+                  }
+                : {}),
         });
         const workflowArgs: WithMovedFrom<WorkflowArgs> = {
             ...shared,
@@ -169,6 +205,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         const workflow = new Workflow(name, workflowArgs, parent);
 
         this.channel = channel;
+        this.approval = approval;
         this.workflow = workflow;
         this.stateMachineArn = workflow.stateMachineArn;
         this.stateMachineName = workflow.stateMachineName;
@@ -182,6 +219,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
         this.workerLogGroupName = channel.workerLogGroupName;
         this.stateMachineLogGroupName = workflow.logGroupName;
         this.alarmTopicArn = alarmTopicArn;
+        this.approvalPageUrl = approval?.pageUrl;
         this.kmsKeyArn = key?.arn ?? (kmsKeyArn !== undefined ? pulumi.output(kmsKeyArn) : undefined);
         this.registerOutputs({
             stateMachineArn: this.stateMachineArn,
@@ -197,6 +235,7 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             stateMachineLogGroupName: this.stateMachineLogGroupName,
             alarmTopicArn: this.alarmTopicArn,
             kmsKeyArn: this.kmsKeyArn,
+            approvalPageUrl: this.approvalPageUrl,
         });
     }
 }

@@ -22,7 +22,7 @@ export const CONFIG_NAMESPACE = "callback-workflow";
 /** Keys whose values are strings (`kmsKey` may be "create" or a key ARN). */
 const STRING_KEYS = ["kmsKey", "alarmTopicArn", "messageTitle", "workerEntry"] as const;
 /** Keys whose values are structured (YAML lists/objects in the stack file). */
-const OBJECT_KEYS = ["subscriptions", "alarmEmails", "tags"] as const;
+const OBJECT_KEYS = ["subscriptions", "alarmEmails", "approvers", "tags"] as const;
 
 /** Every configuration key the program reads, without the namespace. */
 export const CONFIG_KEYS: readonly string[] = [
@@ -63,6 +63,7 @@ export const CONFIG_DECLARATIONS: Readonly<
     messageTitle: { type: "string", default: DEFAULT_MESSAGE_TITLE },
     workerEntry: { type: "string", default: "" },
     alarmEmails: { type: "array", items: { type: "string" }, default: [] },
+    approvers: { type: "array", items: { type: "string" }, default: [] },
     subscriptions: { type: "array", items: { type: "object" }, default: [] },
     tags: { type: "object", default: {} },
 };
@@ -162,7 +163,7 @@ export function parseStackConfig(
         problems.push(`${name("tags")} must map tag names to strings (got ${JSON.stringify(tags)}).`);
         delete args["tags"];
     }
-    for (const key of ["subscriptions", "alarmEmails"]) {
+    for (const key of ["subscriptions", "alarmEmails", "approvers"]) {
         if (args[key] !== undefined && !Array.isArray(args[key])) {
             problems.push(`${name(key)} must be a list (got ${JSON.stringify(args[key])}).`);
             delete args[key];

@@ -22,7 +22,7 @@ import {
     type TaskWithPolicy,
     type Transition,
 } from "./asl";
-import { withGrants, type AnsweringChannel } from "./grants";
+import { grantsOf, withGrants, type AnsweringChannel } from "./grants";
 import type { PolicyStatement } from "./iam";
 import { executionTimeoutFor } from "./limits";
 
@@ -189,6 +189,15 @@ export interface CallbackDefinitionInputs {
     readonly messageTitle: string;
     /** The channel whose worker answers the callback task. */
     readonly answeredBy?: AnsweringChannel;
+    /**
+     * The waiting state of a channel that is not a plain queue (an approval): given where its result goes,
+     * its catch and its next state, it returns the Task state. Default: the callback task above.
+     */
+    readonly waitFor?: (shape: {
+        readonly resultPath: `$${string}`;
+        readonly catch: NonNullable<TaskState["Catch"]>;
+        readonly next: string;
+    }) => TaskState;
 }
 
 /** The message body the callback task sends: the contract's fields, from the context object and input. */
@@ -204,27 +213,36 @@ export function callbackDefinition(inputs: CallbackDefinitionInputs): {
     definition: StateMachineDefinition;
     statements: PolicyStatement[];
 } {
-    const wait = sqsSendMessageAndWait({
-        queueUrl: inputs.queueUrl,
-        queueArn: inputs.queueArn,
-        ...(inputs.kmsKeyArn !== undefined ? { kmsKeyArn: inputs.kmsKeyArn } : {}),
-        messageBody: callbackMessageBody(inputs.messageTitle),
-        timeoutSeconds: inputs.taskTimeoutSeconds,
-        ...(inputs.heartbeatSeconds !== undefined ? { heartbeatSeconds: inputs.heartbeatSeconds } : {}),
+    const shape = {
         resultPath: "$.callback",
-        retry: [
-            {
-                ErrorEquals: [...SQS_TRANSIENT_ERRORS],
-                IntervalSeconds: 1,
-                MaxAttempts: 3,
-                BackoffRate: 2,
-                JitterStrategy: "FULL",
-            },
-        ],
         catch: [{ ErrorEquals: [StatesErrors.ALL], ResultPath: "$.error", Next: STATE_NAMES.notifyFailure }],
-        transition: { Next: STATE_NAMES.notifySuccess },
-        ...(inputs.answeredBy !== undefined ? { answeredBy: inputs.answeredBy } : {}),
-    });
+        next: STATE_NAMES.notifySuccess,
+    } as const;
+    const custom = inputs.waitFor?.({ ...shape, catch: [...shape.catch] });
+    const wait: TaskWithPolicy =
+        custom !== undefined
+            ? { state: custom, statements: [...(grantsOf(custom)?.statements ?? [])] }
+            : sqsSendMessageAndWait({
+                  queueUrl: inputs.queueUrl,
+                  queueArn: inputs.queueArn,
+                  ...(inputs.kmsKeyArn !== undefined ? { kmsKeyArn: inputs.kmsKeyArn } : {}),
+                  messageBody: callbackMessageBody(inputs.messageTitle),
+                  timeoutSeconds: inputs.taskTimeoutSeconds,
+                  ...(inputs.heartbeatSeconds !== undefined ? { heartbeatSeconds: inputs.heartbeatSeconds } : {}),
+                  resultPath: shape.resultPath,
+                  retry: [
+                      {
+                          ErrorEquals: [...SQS_TRANSIENT_ERRORS],
+                          IntervalSeconds: 1,
+                          MaxAttempts: 3,
+                          BackoffRate: 2,
+                          JitterStrategy: "FULL",
+                      },
+                  ],
+                  catch: [...shape.catch],
+                  transition: { Next: shape.next },
+                  ...(inputs.answeredBy !== undefined ? { answeredBy: inputs.answeredBy } : {}),
+              });
     const topic = {
         topicArn: inputs.topicArn,
         ...(inputs.kmsKeyArn !== undefined ? { kmsKeyArn: inputs.kmsKeyArn } : {}),

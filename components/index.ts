@@ -18,6 +18,16 @@ export {
     type SendTaskAction,
     type WaitForCallbackOptions,
 } from "./channel";
+export {
+    APPROVAL_CHANNEL_TYPE,
+    ApprovalChannel,
+    pageStatements,
+    requesterStatements,
+    type ApprovalChannelArgs,
+    type ApprovalText,
+    type WaitForApprovalOptions,
+} from "./approval";
+export type { Notifier, ApprovalNotification } from "../handlers/approval/requester";
 export { CALLBACK_WORKFLOW_TYPE, CallbackWorkflow, type CallbackWorkflowArgs } from "./callback-workflow";
 export { grantsOf, TASK_GRANTS, type AnswerGrant, type AnsweringChannel, type TaskGrants } from "./grants";
 export { Workflow, WORKFLOW_TYPE, type WorkflowArgs } from "./workflow";

@@ -174,6 +174,12 @@ export interface CallbackWorkflowArgs extends IntegerArgs {
     readonly workerEntry?: string;
     /** Tags for every resource that takes them. */
     readonly tags?: Readonly<Record<string, string>>;
+    /**
+     * Turns the callback step into a human approval (an `ApprovalChannel`): each of these email addresses
+     * gets a signed link to a page where they approve or reject; the task waits up to taskTimeoutSeconds.
+     * Default none (the worker decides). Not with heartbeatSeconds or workerEntry.
+     */
+    readonly approvers?: readonly string[];
 }
 
 /** One argument that failed validation. */
@@ -335,6 +341,31 @@ export function argProblems(
             );
         }
     });
+    if (args.approvers !== undefined) {
+        if (!Array.isArray(args.approvers)) {
+            add("approvers", `must be a list of email addresses (got ${show(args.approvers)}).`);
+        } else {
+            args.approvers.forEach((email: unknown, index) => {
+                if (typeof email !== "string" || !EMAIL.test(email)) {
+                    add(`approvers[${index}]`, `must be an email address (got ${show(email)}).`);
+                } else if (args.approvers?.indexOf(email) !== index) {
+                    add(`approvers[${index}]`, `repeats ${show(email)}.`);
+                }
+            });
+            if (args.approvers.length > 0 && args.heartbeatSeconds !== undefined) {
+                add(
+                    "heartbeatSeconds",
+                    `cannot be set with approvers: nobody sends heartbeats while a person decides, so the approval would fail with States.HeartbeatTimeout after ${show(args.heartbeatSeconds)} s; taskTimeoutSeconds bounds the wait.`,
+                );
+            }
+            if (args.approvers.length > 0 && args.workerEntry !== undefined) {
+                add(
+                    "workerEntry",
+                    `cannot be set with approvers: with approvers a person decides on the approval page, and the worker is the approval requester that sends them their links (got ${show(args.workerEntry)}); remove one of the two.`,
+                );
+            }
+        }
+    }
     if (args.messageTitle !== undefined && (typeof args.messageTitle !== "string" || args.messageTitle.length > 1024)) {
         add("messageTitle", `must be a string of at most 1024 characters (got ${show(args.messageTitle)}).`);
     }
@@ -422,6 +453,7 @@ export interface ResolvedArgs {
     readonly messageTitle: string;
     readonly workerEntry: string | undefined;
     readonly tags: Readonly<Record<string, string>>;
+    readonly approvers: readonly string[];
     /** Derived: 6× the worker timeout plus the batching window. */
     readonly visibilityTimeoutSeconds: number;
 }
@@ -458,6 +490,7 @@ export function resolveArgs(args: CallbackWorkflowArgs): ResolvedArgs {
         messageTitle: args.messageTitle ?? DEFAULT_MESSAGE_TITLE,
         workerEntry: args.workerEntry,
         tags: args.tags ?? {},
+        approvers: args.approvers ?? [],
         visibilityTimeoutSeconds: visibilityTimeoutFor(workerTimeoutSeconds, batchingWindowSeconds),
     };
 }
