@@ -19,6 +19,7 @@
  * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html
  * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
  * https://docs.aws.amazon.com/secretsmanager/latest/apireference/CommonErrors.html
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/throttling.html
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
