@@ -1,6 +1,7 @@
 /**
  * An HTTP server on an ephemeral port of 127.0.0.1 for the loopback fakes of AWS services
- * (sfn-endpoint.ts, dynamodb-endpoint.ts): started, addressed, and closed with its open connections.
+ * (sfn-endpoint.ts, dynamodb-endpoint.ts, sns-endpoint.ts, secrets-endpoint.ts): started, addressed, and
+ * closed with its open connections.
  */
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
