@@ -366,20 +366,6 @@ function approverKey(approver: string): string {
     return createHash("sha256").update(approver).digest("hex").slice(0, 10);
 }
 
-/**
- * The first key ring of the link-signing secret, from a random password Secrets Manager makes
- * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetRandomPassword.html): 64
- * letters and digits are valid base64 of 48 bytes (384 bits). Its version ignores later changes, so
- * the value made at creation stays (and rotations made outside Pulumi are kept).
- */
-function initialKeyRing(parent: pulumi.Resource): pulumi.Output<string> {
-    const password = secretsmanager.getRandomPasswordOutput(
-        { passwordLength: 64, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
-        { parent },
-    ).randomPassword;
-    return pulumi.secret(pulumi.jsonStringify({ current: "k1", keys: { k1: password } }));
-}
-
 export class ApprovalChannel extends pulumi.ComponentResource implements AnsweringChannel {
     public readonly channelName: string;
     /** The channel underneath: its queue, DLQ and requester (its worker). */
@@ -430,7 +416,8 @@ export class ApprovalChannel extends pulumi.ComponentResource implements Answeri
             child(),
         );
 
-        // The link-signing key ring: created once, rotated by adding a key (see the README).
+        // The link-signing key ring: the secret only. Its first value is made by the requester (in Lambda, on
+        // its first request), so no key ever passes through Pulumi's state; rotate by adding a key.
         const secret = new secretsmanager.Secret(
             `${name}-link-keys`,
             {
@@ -439,12 +426,6 @@ export class ApprovalChannel extends pulumi.ComponentResource implements Answeri
             },
             child(),
         );
-        new secretsmanager.SecretVersion(
-            `${name}-link-keys-initial`,
-            { secretId: secret.id, secretString: initialKeyRing(this) },
-            child({ ignoreChanges: ["secretString"] }),
-        );
-
         // The approvers' topic: one subscription per approver, each receiving only its own links.
         const topic =
             args.notifierEntry === undefined
@@ -787,7 +768,13 @@ export function requesterStatements(inputs: {
             Action: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
             Resource: inputs.tableArn,
         },
-        { Sid: "ReadLinkKeys", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: inputs.secretArn },
+        // PutSecretValue: the first ring, when the secret has none (SecretsManagerKeyRing's createIfMissing).
+        {
+            Sid: "ReadAndCreateLinkKeys",
+            Effect: "Allow",
+            Action: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+            Resource: inputs.secretArn,
+        },
         ...(inputs.topicArn !== undefined
             ? [
                   {

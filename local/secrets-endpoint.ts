@@ -123,8 +123,11 @@ function optionalString(
 }
 
 export interface FakeSecretsManagerOptions {
-    /** The secrets that exist, name → SecretString (each one version, `AWSCURRENT`). */
-    readonly secrets: Readonly<Record<string, string>>;
+    /**
+     * The secrets that exist, name → SecretString (each one version, `AWSCURRENT`), or `null` for a secret
+     * with no value yet (as `aws.secretsmanager.Secret` creates it without a version).
+     */
+    readonly secrets: Readonly<Record<string, string | null>>;
     /** For the ARNs. Default us-east-1. */
     readonly region?: string;
     /** For the ARNs. Default 123456789012. */
@@ -203,9 +206,17 @@ export class FakeSecretsManager {
             this.secrets.set(name, {
                 name,
                 arn,
-                versions: [
-                    { versionId: randomUUID(), secretString: value, createdAt: Date.now(), stages: new Set([CURRENT]) },
-                ],
+                versions:
+                    value === null
+                        ? []
+                        : [
+                              {
+                                  versionId: randomUUID(),
+                                  secretString: value,
+                                  createdAt: Date.now(),
+                                  stages: new Set([CURRENT]),
+                              },
+                          ],
             });
         }
     }

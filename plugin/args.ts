@@ -151,6 +151,12 @@ export interface CallbackWorkflowArgs extends QueueAndWorkerArgs {
     subscriptions?: TopicSubscription[];
     /** The `MessageTitle` of each task message, at most 1,024 characters. */
     messageTitle?: string;
+    /**
+     * Turns the callback step into a human approval: each email address gets its own signed link to an
+     * approval page where they approve or reject; the task waits up to taskTimeoutSeconds. Default none (the
+     * worker decides). Not with heartbeatSeconds or workerEntry.
+     */
+    approvers?: string[];
 }
 
 /**

@@ -274,11 +274,6 @@ const INVOKES: Record<string, Record<string, unknown>> = {
         endpoint: `ec2.${REGION}.amazonaws.com`,
         description: "Europe (Ireland)",
     },
-    // Letters and digits only, as the ApprovalChannel asks for its first link-signing key.
-    "aws:secretsmanager/getRandomPassword:getRandomPassword": {
-        id: "random",
-        randomPassword: "MockedRandomPassword0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH",
-    },
     "aws:index/getCallerIdentity:getCallerIdentity": {
         id: ACCOUNT_ID,
         accountId: ACCOUNT_ID,

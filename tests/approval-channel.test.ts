@@ -16,9 +16,6 @@ import { jsonInput, rolePolicy, rows } from "./harness/documents";
 import { ACCOUNT_ID, ofType, REGION, resource, runProgram, type ProgramRun } from "../local/pulumi-program";
 
 const FN = "aws:lambda/function:Function";
-/** How a secret value is recorded (the SDK's RPC form: https://github.com/pulumi/pulumi/blob/master/sdk/nodejs/runtime/rpc.ts). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const APPROVERS = ["ops@example.com", "lead@example.com"];
 const arn = (service: string, rest: string): string => `arn:aws:${service}:${REGION}:${ACCOUNT_ID}:${rest}`;
 const ORDERS_MACHINE = arn("states", "stateMachine:orders-state-machine-0a1b2c3");
@@ -130,7 +127,6 @@ describe("ApprovalChannel", function () {
             "aws:lambda/function:Function refunds-worker",
             "aws:lambda/permission:Permission refunds-page-invoke",
             "aws:secretsmanager/secret:Secret refunds-link-keys",
-            "aws:secretsmanager/secretVersion:SecretVersion refunds-link-keys-initial",
             "aws:sns/topic:Topic refunds-alarms",
             "aws:sns/topic:Topic refunds-approvers",
             "aws:sns/topicPolicy:TopicPolicy refunds-alarms-policy",
@@ -158,32 +154,14 @@ describe("ApprovalChannel", function () {
         });
     });
 
-    it("must create the link-signing key ring once, as a secret, and keep it across updates", async () => {
-        let ignored: string[] | undefined;
-        const keep = await runProgram(() => {
-            new ApprovalChannel(
-                "refunds",
-                { approvers: APPROVERS },
-                {
-                    // The child's options as the SDK applies them (legacy transformations run in the SDK itself).
-                    transformations: [
-                        (args) => {
-                            if (args.type === "aws:secretsmanager/secretVersion:SecretVersion") {
-                                ignored = args.opts.ignoreChanges;
-                            }
-                            return undefined;
-                        },
-                    ],
-                },
-            );
-        });
-        const version = resource(keep, "aws:secretsmanager/secretVersion:SecretVersion", "refunds-link-keys-initial");
-        const value = version.inputs["secretString"] as Record<string, unknown>;
-        assert.equal(value[SIG_KEY], SECRET_SIG, "the ring is a secret");
-        const ring = JSON.parse(value["value"] as string) as { current: string; keys: Record<string, string> };
-        assert.equal(ring.current, "k1");
-        assert.equal(Buffer.from(ring.keys["k1"] ?? "", "base64").length, 48, "a key of 384 bits");
-        assert.deepEqual(ignored, ["secretString"], "made once: a later run keeps the first ring (and rotations)");
+    it("must keep the link-signing key out of the program: a secret with no value, which the requester fills", () => {
+        assert.equal(ofType(run, "aws:secretsmanager/secretVersion:SecretVersion").length, 0);
+        assert.equal(ofType(run, "aws:secretsmanager/secret:Secret").length, 1);
+        assert.deepEqual(
+            run.invokes.filter((token) => token.includes("secretsmanager")),
+            [],
+            "no key made in preview",
+        );
     });
 
     it("must give the page its table's read and decide, the key ring and its logs, and answers on the workflow only", () => {
@@ -215,7 +193,7 @@ describe("ApprovalChannel", function () {
         });
         assert.deepEqual(rows(rolePolicy(run, "refunds-requester-policy").Statement), [
             ["WriteApprovalRequests", ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE]],
-            ["ReadLinkKeys", ["secretsmanager:GetSecretValue"], [SECRET]],
+            ["ReadAndCreateLinkKeys", ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], [SECRET]],
             ["NotifyApprovers", ["sns:Publish"], [TOPIC]],
         ]);
         assert.equal(
@@ -276,7 +254,6 @@ describe("ApprovalChannel", function () {
         const page = env("refunds-page");
         assert.equal(page["APPROVAL_TABLE_NAME"], "refunds-approvals-0a1b2c3");
         assert.equal(page["APPROVAL_KEY_RING_SECRET_ID"], SECRET);
-        assert.ok(!JSON.stringify([requester, page]).includes("MockedRandomPassword"), "no key in an environment");
         // Each function is its own bundle: the requester with the SNS notifier, the page with the form.
         assert.match(await bundleText(run, "refunds-worker"), /APPROVAL_TOPIC_ARN/);
         assert.match(await bundleText(run, "refunds-page"), /Approve/);
@@ -427,7 +404,7 @@ describe("ApprovalChannel", function () {
         assert.equal(env["APPROVAL_TOPIC_ARN"], undefined);
         assert.deepEqual(
             rows(rolePolicy(custom, "refunds-requester-policy").Statement).map((r) => r[0]),
-            ["WriteApprovalRequests", "ReadLinkKeys"],
+            ["WriteApprovalRequests", "ReadAndCreateLinkKeys"],
         );
         assert.deepEqual((await runPolicies(custom)).violations, []);
 

@@ -84,6 +84,9 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
     assert.fail("expected a rejection");
 }
 
+/** A secret as the ApprovalChannel creates it: no value until the requester puts the first ring. */
+const EMPTY_SECRET = "approval/empty-link-keys";
+
 describe("approval fakes: SNS and Secrets Manager on loopback, real SDK clients", function () {
     this.timeout(10_000);
     let sns: FakeSns;
@@ -94,7 +97,9 @@ describe("approval fakes: SNS and Secrets Manager on loopback, real SDK clients"
     before(async () => {
         [sns, secrets] = await Promise.all([
             FakeSns.start({ topics: [TOPIC] }),
-            FakeSecretsManager.start({ secrets: { [RING_SECRET]: ringJson(INITIAL_RING), other: "plain text" } }),
+            FakeSecretsManager.start({
+                secrets: { [RING_SECRET]: ringJson(INITIAL_RING), other: "plain text", [EMPTY_SECRET]: null },
+            }),
         ]);
         snsClient = new SNSClient(clientConfig(sns.url));
         secretsClient = new SecretsManagerClient(clientConfig(secrets.url));
@@ -544,6 +549,24 @@ describe("approval fakes: SNS and Secrets Manager on loopback, real SDK clients"
             } finally {
                 client.destroy();
             }
+        });
+
+        it("the requester's key ring makes the first ring of an empty secret once, however many instances race", async () => {
+            const page = new SecretsManagerKeyRing({ secretId: EMPTY_SECRET, client: secretsClient });
+            const refused = await rejection(page.load());
+            assert.equal((refused).name, "ResourceNotFoundException", "the page never writes the ring");
+            const requesters = [1, 2, 3].map(
+                () =>
+                    new SecretsManagerKeyRing({ secretId: EMPTY_SECRET, client: secretsClient, createIfMissing: true }),
+            );
+            const rings = await Promise.all(requesters.map((ring) => ring.load()));
+            assert.equal(secrets.versionsOf(EMPTY_SECRET).length, 1, "one version: the first put wins");
+            for (const ring of rings) {
+                assert.equal(ring.current, "k1");
+                assert.deepEqual(ring.keys, rings[0]?.keys, "every instance signs with the winner's key");
+            }
+            assert.equal(rings[0]?.keys.get("k1")?.length, 32);
+            assert.deepEqual((await page.load()).keys, rings[0]?.keys, "the page reads what the requester made");
         });
     });
 });

@@ -107,6 +107,7 @@ describe("CallbackWorkflow on the mocked runtime", function () {
             stateMachineLogGroupName: "/aws/vendedlogs/states/callback-0a1b2c3",
             alarmTopicArn: undefined,
             kmsKeyArn: undefined,
+            approvalPageUrl: undefined,
         });
     });
 

@@ -103,6 +103,7 @@ const EXPECTED_INPUTS: Record<string, Record<string, PropertySpec>> = {
         tracing: BOOLEAN,
         subscriptions: list(ref("TopicSubscription")),
         messageTitle: STRING,
+        approvers: list(STRING),
     },
     [CALLBACK_CHANNEL_TYPE]: {
         ...SHARED_INPUTS,

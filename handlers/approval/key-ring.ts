@@ -7,8 +7,22 @@
  * link names a key id they do not know (a refresh at most every `minRefreshIntervalMs`).
  * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html
  */
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { parseKeyRing, type KeyRing, type KeyRingSnapshot } from "./links";
+import { randomBytes } from "node:crypto";
+import {
+    GetSecretValueCommand,
+    PutSecretValueCommand,
+    ResourceExistsException,
+    ResourceNotFoundException,
+    SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { MIN_KEY_BYTES, parseKeyRing, type KeyRing, type KeyRingSnapshot } from "./links";
+
+/**
+ * The first ring's `ClientRequestToken`: every instance that finds the secret empty puts its ring as this
+ * one version, so only one is ever created; the others get ResourceExistsException and read the winner's.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
+ */
+export const INITIAL_RING_TOKEN = "approval-link-keys-initial-ring-v1";
 
 export interface SecretsManagerKeyRingOptions {
     /** The secret's name or ARN. */
@@ -21,6 +35,12 @@ export interface SecretsManagerKeyRingOptions {
     readonly minRefreshIntervalMs?: number;
     /** One attempt of GetSecretValue, at most. Default 2000 ms. */
     readonly callTimeoutMs?: number;
+    /**
+     * When the secret has no value yet, put a first ring (`{"current": "k1", "keys": {"k1": 32 random
+     * bytes}}`) into it: the key is made in Lambda and never passes through Pulumi's state. The requester
+     * does this (it needs `secretsmanager:PutSecretValue`); the page only reads. Default false.
+     */
+    readonly createIfMissing?: boolean;
     /** Clock (tests). */
     readonly now?: () => number;
 }
@@ -78,7 +98,16 @@ export class SecretsManagerKeyRing implements KeyRing {
     }
 
     private async read(): Promise<KeyRingSnapshot> {
-        const reply = await this.client.send(new GetSecretValueCommand({ SecretId: this.options.secretId }));
+        let reply;
+        try {
+            reply = await this.client.send(new GetSecretValueCommand({ SecretId: this.options.secretId }));
+        } catch (error) {
+            if (!(error instanceof ResourceNotFoundException) || this.options.createIfMissing !== true) {
+                throw error;
+            }
+            await this.createFirstRing();
+            reply = await this.client.send(new GetSecretValueCommand({ SecretId: this.options.secretId }));
+        }
         if (typeof reply.SecretString !== "string") {
             throw new Error(`Secret ${this.options.secretId} has no SecretString (a JSON key ring is expected).`);
         }
@@ -94,5 +123,24 @@ export class SecretsManagerKeyRing implements KeyRing {
         }
         this.cached = { ring, at: this.now() };
         return ring;
+    }
+
+    /** Puts the first ring, once for all instances (see {@link INITIAL_RING_TOKEN}). */
+    private async createFirstRing(): Promise<void> {
+        const ring = { current: "k1", keys: { k1: randomBytes(MIN_KEY_BYTES).toString("base64") } };
+        try {
+            await this.client.send(
+                new PutSecretValueCommand({
+                    SecretId: this.options.secretId,
+                    SecretString: JSON.stringify(ring),
+                    ClientRequestToken: INITIAL_RING_TOKEN,
+                }),
+            );
+        } catch (error) {
+            // Another instance put its ring first: that one is the ring.
+            if (!(error instanceof ResourceExistsException)) {
+                throw error;
+            }
+        }
     }
 }

@@ -502,7 +502,12 @@ export function createApprovalRequesterHandlerFromEnv(
     const callTimeoutMs = Number.isInteger(timeout) && timeout >= 100 && timeout <= 10_000 ? timeout : 2000;
     return createApprovalRequesterHandler({
         store: new ApprovalStore({ tableName: env["APPROVAL_TABLE_NAME"] as string, callTimeoutMs }),
-        keyRing: new SecretsManagerKeyRing({ secretId: env["APPROVAL_KEY_RING_SECRET_ID"] as string, callTimeoutMs }),
+        // The requester makes the first ring when the secret is empty; the page only reads it.
+        keyRing: new SecretsManagerKeyRing({
+            secretId: env["APPROVAL_KEY_RING_SECRET_ID"] as string,
+            callTimeoutMs,
+            createIfMissing: true,
+        }),
         notifier: overrides.notifier ?? snsNotifier({ topicArn: env["APPROVAL_TOPIC_ARN"] as string, callTimeoutMs }),
         sfn: sfnClient({ callTimeoutMs }),
         pageUrl: env["APPROVAL_PAGE_URL"] as string,

@@ -229,6 +229,10 @@ export const NON_READ_ALLOWED: Record<string, string> = {
     "states:ValidateStateMachineDefinition":
         "the provider's plan of aws:sfn/stateMachine validates a changed definition (no state is kept): " +
         "https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinition.html",
+    "apigateway:GET":
+        "API Gateway's management actions are the HTTP methods of its REST API: GET reads an API, route, " +
+        "integration or stage and changes nothing: " +
+        "https://docs.aws.amazon.com/apigateway/latest/developerguide/security_iam_service-with-iam.html",
 };
 
 /** Allowed in the backend policy only: decrypting the stack's data key of an awskms:// secrets provider. */
