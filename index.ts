@@ -21,3 +21,5 @@ export const alarmTopicArn = workflow.alarmTopicArn;
 export const kmsKeyArn = workflow.kmsKeyArn;
 /** The approval page's base URL, when the stack has approvers. */
 export const approvalPageUrl = workflow.approvalPageUrl;
+/** The approvers' SNS topic (confirm their subscriptions with authenticated unsubscribe, see the README). */
+export const approvalTopicArn = workflow.approval?.topicArn;

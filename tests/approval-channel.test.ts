@@ -421,4 +421,57 @@ describe("ApprovalChannel", function () {
         });
         assert.match(missing.message, /`notifierEntry` must name the notifier's module: .*nowhere.ts does not exist/);
     });
+
+    describe("the stack's one line of config: callback-workflow:approvers", () => {
+        const config = (extra: Record<string, string> = {}) => ({
+            "callback-workflow:approvers": JSON.stringify(APPROVERS),
+            "callback-workflow:taskTimeoutSeconds": "86400",
+            ...extra,
+        });
+
+        it("must turn the stack's callback step into an approval that the pack passes, deployed and in preview", async () => {
+            const stack = await runProgram("build/index.js", { config: config() });
+            assert.equal(ofType(stack, "callback:index:ApprovalChannel").length, 1);
+            const machine = resource(stack, "aws:sfn/stateMachine:StateMachine", "callback-state-machine");
+            const states = jsonInput<{ States: Record<string, Record<string, unknown>> }>(machine, "definition").States;
+            const wait = states["Start Task And Wait For Callback"] ?? {};
+            assert.equal(wait["TimeoutSeconds"], 86_400);
+            assert.equal(wait["HeartbeatSeconds"], undefined);
+            assert.equal(wait["Next"], "Notify Success");
+            const body = (wait["Parameters"] as { MessageBody: { Approval: Record<string, unknown> } }).MessageBody;
+            assert.deepEqual(body.Approval["approvers"], APPROVERS);
+            assert.equal(body.Approval["timeoutSeconds"], 86_400, "the links expire with the task");
+            assert.match(String(stack.exports["approvalPageUrl"]), /^https:\/\/.+\.execute-api\./);
+            assert.deepEqual((await runPolicies(stack)).violations, []);
+            const preview = await runProgram("build/index.js", { config: config(), preview: true });
+            assert.deepEqual((await runPolicies(preview)).violations, []);
+        });
+
+        it("must refuse approvers with heartbeatSeconds or workerEntry, and approvers that are not emails, saying why", async () => {
+            await assert.rejects(
+                runProgram("build/index.js", {
+                    config: config({
+                        "callback-workflow:approvers": JSON.stringify(["ops@example.com", "ops"]),
+                        "callback-workflow:heartbeatSeconds": "600",
+                        "callback-workflow:workerEntry": "worker.ts",
+                    }),
+                }),
+                (error: Error) => {
+                    assert.match(
+                        error.message,
+                        /callback-workflow:approvers\[1\] must be an email address \(got "ops"\)/,
+                    );
+                    assert.match(
+                        error.message,
+                        /callback-workflow:heartbeatSeconds cannot be set with approvers: nobody sends heartbeats/,
+                    );
+                    assert.match(
+                        error.message,
+                        /callback-workflow:workerEntry cannot be set with approvers: .*approval requester/,
+                    );
+                    return true;
+                },
+            );
+        });
+    });
 });

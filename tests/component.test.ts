@@ -108,6 +108,7 @@ describe("CallbackWorkflow on the mocked runtime", function () {
             alarmTopicArn: undefined,
             kmsKeyArn: undefined,
             approvalPageUrl: undefined,
+            approvalTopicArn: undefined,
         });
     });
 
