@@ -1,44 +1,36 @@
 /**
  * The approval page over HTTP: node:http on 127.0.0.1 in front of `handleRequest`, the real SDK clients
  * talking to loopback fakes of DynamoDB (local/dynamodb-endpoint.ts) and Step Functions
- * (local/sfn-endpoint.ts). Every response, log line and request URL is kept, and checked for the task
- * token at the end.
+ * (local/sfn-endpoint.ts), set up by tests/harness/approval.ts. Every response, log line and request URL
+ * is kept, and checked for the task token at the end.
  */
 import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SFNClient } from "@aws-sdk/client-sfn";
 import type { LambdaFunctionURLEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import {
-    APPROVAL_ATTRIBUTES,
     ApprovalPage,
-    ApprovalStore,
     createApprovalPageHandler,
     createFunctionUrlHandler,
     escapeHtml,
     InMemoryKeyRing,
     linkUrl,
-    newPendingApproval,
     REJECTED_ERROR,
     SecretsManagerKeyRing,
-    serveApprovalPage,
     signLink,
     verifyLink,
-    type ApprovalItem,
+    type ApprovalStore,
     type PageLogger,
     type PageRequest,
     type PageResponse,
     type ServedPage,
 } from "../handlers/approval";
-import { FakeDynamoDb } from "../local/dynamodb-endpoint";
-import { FakeStepFunctions, sfnError } from "../local/sfn-endpoint";
+import type { FakeDynamoDb } from "../local/dynamodb-endpoint";
+import { sfnError, type FakeStepFunctions } from "../local/sfn-endpoint";
 import { captureLogs } from "./fixtures/logs";
-
-const TABLE = "approvals";
-const CREDENTIALS = { accessKeyId: "AKIDFAKEFAKEFAKE", secretAccessKey: "fake-secret" };
+import { FAKE_CREDENTIALS as CREDENTIALS, startApprovalRig, type ApprovalRig } from "./harness/approval";
 
 /** The text with its first character changed (to another base64url character). */
 function alter(text: string): string {
@@ -60,12 +52,11 @@ describe("approval page (HTTP, loopback DynamoDB and Step Functions)", function 
     let store: ApprovalStore;
     let ring: InMemoryKeyRing;
     let served: ServedPage;
+    let rig: ApprovalRig;
     let offsetMs = 0;
     const now = (): Date => new Date(Date.now() + offsetMs);
     const logs: Array<{ level: string; message: string; keys: unknown }> = [];
     const seen: Seen[] = [];
-    const tokens: string[] = [];
-    const signatures: string[] = [];
 
     const logger: PageLogger = {
         info: (message: string, keys?: unknown) => void logs.push({ level: "info", message, keys }),
@@ -74,22 +65,8 @@ describe("approval page (HTTP, loopback DynamoDB and Step Functions)", function 
     } as PageLogger;
 
     before(async () => {
-        dynamo = await FakeDynamoDb.start(TABLE, APPROVAL_ATTRIBUTES.approvalId);
-        sfn = await FakeStepFunctions.start();
-        const common = { region: "eu-west-1", credentials: CREDENTIALS, maxAttempts: 1 };
-        store = new ApprovalStore({
-            tableName: TABLE,
-            client: new DynamoDBClient({ ...common, endpoint: dynamo.url }),
-        });
-        ring = InMemoryKeyRing.random("k1");
-        const page = new ApprovalPage({
-            store,
-            keyRing: ring,
-            sfn: new SFNClient({ ...common, endpoint: sfn.url }),
-            logger,
-            now,
-        });
-        served = await serveApprovalPage(page.handleRequest);
+        rig = await startApprovalRig({ logger, now });
+        ({ dynamo, sfn, store, ring, served } = rig);
     });
     beforeEach(() => {
         sfn.reset();
@@ -100,40 +77,11 @@ describe("approval page (HTTP, loopback DynamoDB and Step Functions)", function 
         assert.deepEqual(sfn.protocolErrors, [], "every Step Functions request followed the protocol");
     });
     after(async () => {
-        await served?.close();
-        await sfn?.close();
-        await dynamo?.close();
+        await rig?.close();
     });
 
     /** Stores a pending approval and returns it with a link for `approver`. */
-    async function seed(
-        overrides: Partial<Parameters<typeof newPendingApproval>[0]> = {},
-        linkFor = "alice@example.com",
-        linkSeconds = 3600,
-    ): Promise<{ item: ApprovalItem; url: string }> {
-        const token = `AQB${randomBytes(48).toString("base64")}+/=`;
-        tokens.push(token);
-        const item = newPendingApproval({
-            taskToken: token,
-            title: "Deploy 1.2.3 to prod",
-            details: "Changes:\n- one\n- two",
-            requestedBy: "release-bot",
-            approvers: ["alice@example.com", "bob@example.com"],
-            stateMachineArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:release",
-            executionArn: `arn:aws:states:eu-west-1:123456789012:execution:release:${randomBytes(4).toString("hex")}`,
-            enteredTime: new Date(),
-            taskTimeoutSeconds: 24 * 3600,
-            ...overrides,
-        });
-        await store.putPending(item);
-        const link = signLink(await ring.load(), {
-            approvalId: item.approvalId,
-            approver: linkFor,
-            expiresAt: Math.floor(Date.now() / 1000) + linkSeconds,
-        });
-        signatures.push(link.signature);
-        return { item, url: linkUrl(`${served.url}/`, link) };
-    }
+    const seed: ApprovalRig["seed"] = (...args) => rig.seed(...args);
 
     async function request(url: string, init: RequestInit = {}): Promise<Seen> {
         const response = await fetch(url, { redirect: "manual", ...init });
@@ -233,6 +181,24 @@ describe("approval page (HTTP, loopback DynamoDB and Step Functions)", function 
             [[item.taskToken, REJECTED_ERROR, "Not during the freeze."]],
         );
         assert.equal((await store.getApproval(item.approvalId))?.status, "rejected");
+    });
+
+    it("must take the longest comment the textarea allows in any script, and refuse one character more", async () => {
+        // maxlength counts UTF-16 units: 2000 × "€" (3 UTF-8 bytes, 9 percent-encoded) is an 18 kB form.
+        const longest = "€".repeat(2000);
+        const { item, url } = await seed();
+        const decided = await openAndDecide(url, "reject", longest);
+        assert.equal(decided.status, 200, decided.body);
+        assert.deepEqual(
+            sfn.callsOf("SendTaskFailure").map((c) => c.body["cause"]),
+            [longest],
+        );
+        assert.equal((await store.getApproval(item.approvalId))?.comment, longest);
+        const { url: other } = await seed();
+        const tooLong = await openAndDecide(other, "approve", `${longest}€`);
+        assert.equal(tooLong.status, 400);
+        assert.match(tooLong.body, /at most 2000 characters/);
+        assert.equal(answers().length, 1, "the one rejection only");
     });
 
     it("must answer a second POST (another tab, a replay) with 409 and call nothing", async () => {
@@ -433,7 +399,7 @@ describe("approval page (HTTP, loopback DynamoDB and Step Functions)", function 
         const pageOf = new ApprovalPage({
             store,
             keyRing: ring,
-            sfn: new SFNClient({ region: "eu-west-1", credentials: CREDENTIALS, maxAttempts: 1, endpoint: sfn.url }),
+            sfn: rig.sfnClient(),
             logger,
         });
         const handler = createFunctionUrlHandler(pageOf);
@@ -481,7 +447,7 @@ describe("approval page (HTTP, loopback DynamoDB and Step Functions)", function 
         const pageOf = new ApprovalPage({
             store,
             keyRing: ring,
-            sfn: new SFNClient({ region: "eu-west-1", credentials: CREDENTIALS, maxAttempts: 1, endpoint: sfn.url }),
+            sfn: rig.sfnClient(),
             logger: new Logger({ serviceName: "approval-page-test" }),
         });
         const parsed = new URL(url);
@@ -527,14 +493,14 @@ describe("approval page (HTTP, loopback DynamoDB and Step Functions)", function 
             ...seen.map((r) => `${r.url}\n${JSON.stringify([...r.headers])}\n${r.body}`),
             ...logs.map((l) => `${l.message} ${JSON.stringify(l.keys)}`),
         ].join("\n");
-        assert.ok(tokens.length > 10);
-        for (const token of tokens) {
+        assert.ok(rig.tokens.length > 10);
+        for (const token of rig.tokens) {
             for (const form of [token, encodeURIComponent(token), escapeHtml(token)]) {
                 assert.ok(!everything.includes(form), "a task token appears in a response, a URL or a log line");
             }
         }
         const logText = logs.map((l) => JSON.stringify(l.keys)).join("\n");
-        for (const signature of signatures) {
+        for (const signature of rig.signatures) {
             assert.ok(!logText.includes(signature), "a link signature appears in a log line");
         }
     });

@@ -100,8 +100,13 @@ export function sfnClient(options: { readonly endpoint?: string; readonly callTi
 }
 
 const HTML = "text/html; charset=utf-8";
-/** The most a POST body may be: a comment and a few fields. */
-export const MAX_BODY_BYTES = 16 * 1024;
+/**
+ * The most a POST body may be: the page's form with the longest comment its textarea lets through
+ * (`maxlength` counts UTF-16 units, a line break as one) and the few other fields. One unit is at most 3
+ * UTF-8 bytes, percent-encoded as 9 characters (a line break is sent as CR LF, `%0D%0A`: 6), so 2000
+ * characters of `€` or `注` are 18,000 bytes of form.
+ */
+export const MAX_BODY_BYTES = APPROVAL_LIMITS.commentMaxLength * 9 + 1024;
 
 export class ApprovalPage {
     private readonly sfn: SFNClient;
