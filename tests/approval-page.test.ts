@@ -368,6 +368,48 @@ describe("approval page (HTTP, loopback DynamoDB and Step Functions)", function 
         assert.equal((await store.getApproval(item.approvalId))?.delivery, "sent");
     });
 
+    it("must redeliver a recorded, undelivered decision on the next visit of a link, once it is a minute old", async () => {
+        // A page that recorded the decision and then could neither tell Step Functions nor take it back.
+        const { item, url } = await seed();
+        const decided = await store.decide(item.approvalId, "approve", "bob@example.com", "ship it", new Date());
+        assert.equal(decided.kind, "decided");
+        const fresh = await request(url);
+        assert.equal(fresh.status, 409);
+        assert.match(fresh.body, /already approved by bob@example.com/);
+        assert.match(fresh.body, /has not been told yet/);
+        assert.deepEqual(answers(), [], "a page may still be sending it: nothing sent yet");
+
+        offsetMs = 61_000;
+        sfn.respond((call) =>
+            call.operation === "SendTaskSuccess" ? sfnError("ThrottlingException", "slow", 400) : undefined,
+        );
+        assert.equal((await request(url)).status, 409);
+        assert.equal(
+            (await store.getApproval(item.approvalId))?.delivery,
+            "pending",
+            "a failed redelivery is retried later",
+        );
+        sfn.reset();
+
+        const repaired = await request(url);
+        assert.equal(repaired.status, 409);
+        assert.doesNotMatch(repaired.body, /has not been told yet/);
+        const sent = sfn.calls.filter((c) => c.operation === "SendTaskSuccess");
+        assert.equal(sent.length, 1);
+        const body = sent[0]?.body as { taskToken: string; output: string };
+        assert.equal(body.taskToken, item.taskToken);
+        assert.deepEqual(JSON.parse(body.output), {
+            decision: "approved",
+            approver: "bob@example.com",
+            comment: "ship it",
+            decidedAt: decided.kind === "decided" ? decided.item.decidedAt : "",
+        });
+        assert.equal((await store.getApproval(item.approvalId))?.delivery, "sent");
+        await request(url);
+        assert.equal(answers().length, 1, "delivered once");
+        assert.ok(logs.some((l) => l.message === "Approval decided (redelivered)"));
+    });
+
     it("must show HTML in the title, details and requester as text", async () => {
         const { url } = await seed({
             title: `<script>alert(1)</script> & "quotes"`,

@@ -79,6 +79,12 @@ export interface ApprovalPageOptions {
      * it, it also resets the heartbeat clock (as any approver activity may).
      */
     readonly probeTask?: boolean;
+    /**
+     * A decision recorded but not delivered (its page's `SendTask*` and its taking-back both failed) is
+     * sent again by the next visit of any of its links, once it is this old: older than any page still
+     * sending it (a page's Lambda runs at most 10 s). Default 60 s.
+     */
+    readonly redeliverAfterSeconds?: number;
 }
 
 /** Step Functions' answers for a task that can no longer be answered. */
@@ -114,6 +120,7 @@ export class ApprovalPage {
     private readonly now: () => Date;
     private readonly formMaxAgeSeconds: number;
     private readonly probeTask: boolean;
+    private readonly redeliverAfterMs: number;
 
     constructor(private readonly options: ApprovalPageOptions) {
         this.sfn = options.sfn ?? sfnClient();
@@ -121,6 +128,7 @@ export class ApprovalPage {
         this.now = options.now ?? (() => new Date());
         this.formMaxAgeSeconds = options.formMaxAgeSeconds ?? 12 * 3600;
         this.probeTask = options.probeTask ?? true;
+        this.redeliverAfterMs = (options.redeliverAfterSeconds ?? 60) * 1000;
     }
 
     /** Answers one request; never throws (an unexpected error is a 500 page, logged). */
@@ -204,7 +212,7 @@ export class ApprovalPage {
             return forbidden();
         }
         if (item.status !== "pending") {
-            return decidedPage(item);
+            return decidedPage(await this.redeliver(item, now, logKeys));
         }
         if (now.getTime() >= Date.parse(item.expiresAt)) {
             return expiredPage();
@@ -343,7 +351,7 @@ export class ApprovalPage {
                     ...logKeys,
                     decidedBy: outcome.decidedBy,
                 });
-                return decidedPage(outcome.item);
+                return decidedPage(await this.redeliver(outcome.item, now, logKeys));
             case "decided":
                 break;
         }
@@ -351,16 +359,7 @@ export class ApprovalPage {
         const decidedAt = decided.decidedAt ?? now.toISOString();
         const entry = { ...logKeys, decision };
         try {
-            if (decision === "approve") {
-                const output: ApprovedOutput = { decision: "approved", approver: link.approver, comment, decidedAt };
-                await this.sfn.send(
-                    new SendTaskSuccessCommand({ taskToken: decided.taskToken, output: JSON.stringify(output) }),
-                );
-            } else {
-                await this.sfn.send(
-                    new SendTaskFailureCommand({ taskToken: decided.taskToken, error: REJECTED_ERROR, cause: comment }),
-                );
-            }
+            await this.send(decided);
         } catch (error) {
             const { name, message } = describeError(error);
             if (TASK_OVER_ERRORS.has(name)) {
@@ -394,7 +393,7 @@ export class ApprovalPage {
                       "The workflow could not be reached, so your decision was not recorded. Go back and try again in a minute.",
                   ])
                 : html(503, "Decision not confirmed", [
-                      "Your decision was recorded but the workflow could not be told. Tell the person who asked; do not decide again.",
+                      "Your decision was recorded but the workflow could not be told yet. Open this link again in a few minutes: the page tells the workflow again. You need not decide again.",
                   ]);
         }
         this.logger.info("Approval decided", entry);
@@ -407,6 +406,79 @@ export class ApprovalPage {
         return html(200, decision === "approve" ? "Approved" : "Rejected", [
             `${decision === "approve" ? "Approved" : "Rejected"} by ${escapeHtml(link.approver)} at ${timeElement(decidedAt)}. Thank you: the workflow goes on.`,
         ]);
+    }
+
+    /** Tells Step Functions a recorded decision: `SendTaskSuccess` with who decided, or `Approval.Rejected`. */
+    private async send(item: ApprovalItem): Promise<void> {
+        if (item.status === "approved") {
+            const output: ApprovedOutput = {
+                decision: "approved",
+                approver: item.decidedBy ?? "",
+                comment: item.comment ?? "",
+                decidedAt: item.decidedAt ?? "",
+            };
+            await this.sfn.send(
+                new SendTaskSuccessCommand({ taskToken: item.taskToken, output: JSON.stringify(output) }),
+            );
+        } else {
+            await this.sfn.send(
+                new SendTaskFailureCommand({
+                    taskToken: item.taskToken,
+                    error: REJECTED_ERROR,
+                    cause: item.comment ?? "",
+                }),
+            );
+        }
+    }
+
+    /**
+     * A decided item whose decision was never delivered (`delivery: pending`, older than any page still
+     * sending it): sends it again and records the outcome, so a visit repairs what a failed page left.
+     * Returns the item as it now stands (unchanged when nothing was to be done or Step Functions failed).
+     */
+    private async redeliver(item: ApprovalItem, now: Date, logKeys: Record<string, string>): Promise<ApprovalItem> {
+        const decidedAt = item.decidedAt === undefined ? NaN : Date.parse(item.decidedAt);
+        if (
+            item.status === "pending" ||
+            item.delivery !== "pending" ||
+            !(now.getTime() - decidedAt >= this.redeliverAfterMs)
+        ) {
+            return item;
+        }
+        const entry = { ...logKeys, decision: item.status, decidedBy: item.decidedBy ?? "" };
+        let delivery: "sent" | "task-over" = "sent";
+        let errorName: string | undefined;
+        try {
+            await this.send(item);
+        } catch (error) {
+            const { name, message } = describeError(error);
+            if (!TASK_OVER_ERRORS.has(name)) {
+                this.logger.error("Could not redeliver the recorded decision; the next visit tries again", {
+                    ...entry,
+                    errorName: name,
+                    errorMessage: redactToken(message, item.taskToken),
+                });
+                return item;
+            }
+            delivery = "task-over";
+            errorName = name;
+        }
+        const recorded = await this.options.store
+            .markRedelivered(item.approvalId, delivery, errorName)
+            .catch((markError: unknown) => {
+                this.logger.warn("Could not mark the redelivered decision", {
+                    ...entry,
+                    errorName: describeError(markError).name,
+                });
+                return false;
+            });
+        this.logger.info(
+            delivery === "sent" ? "Approval decided (redelivered)" : "Redelivered decision found its task over",
+            { ...entry, ...(errorName !== undefined ? { errorName } : {}), recorded },
+        );
+        return recorded
+            ? { ...item, delivery, ...(errorName !== undefined ? { deliveryError: errorName } : {}) }
+            : item;
     }
 }
 
@@ -450,7 +522,11 @@ function decidedPage(item: ApprovalItem): PageResponse {
     const at = item.decidedAt !== undefined ? timeElement(item.decidedAt) : "an unknown time";
     const paragraphs = [`This request was already ${verb} by ${by} at ${at}. Nothing more was done.`];
     if (item.delivery === "task-over") {
-        paragraphs.push("The workflow had already stopped waiting when it was decided.");
+        paragraphs.push("The workflow was no longer waiting when it was told.");
+    } else if (item.delivery === "pending") {
+        paragraphs.push(
+            "The workflow has not been told yet; open this link again in a few minutes and the page tells it again.",
+        );
     }
     return html(409, `Already ${verb}`, paragraphs);
 }

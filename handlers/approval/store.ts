@@ -255,6 +255,40 @@ export class ApprovalStore {
     }
 
     /**
+     * Records a redelivered decision's outcome, only while the decision is still undelivered: of two pages
+     * redelivering at once, the first answer is kept. Returns whether it was recorded.
+     */
+    public async markRedelivered(approvalId: string, delivery: DeliveryState, errorName?: string): Promise<boolean> {
+        const update =
+            errorName === undefined
+                ? `SET #${A.delivery} = :delivery`
+                : `SET #${A.delivery} = :delivery, #${A.deliveryError} = :error`;
+        const condition = `#${A.delivery} = :undelivered`;
+        try {
+            await this.client.send(
+                new UpdateItemCommand({
+                    TableName: this.tableName,
+                    Key: { [A.approvalId]: s(approvalId) },
+                    UpdateExpression: update,
+                    ConditionExpression: condition,
+                    ExpressionAttributeNames: namesIn(`${update} ${condition}`),
+                    ExpressionAttributeValues: {
+                        ":delivery": s(delivery),
+                        ":undelivered": s("pending" satisfies DeliveryState),
+                        ...(errorName !== undefined ? { ":error": s(errorName) } : {}),
+                    },
+                }),
+            );
+            return true;
+        } catch (error) {
+            if (error instanceof ConditionalCheckFailedException) {
+                return false;
+            }
+            throw error;
+        }
+    }
+
+    /**
      * Records that the requester notified every approver (`notifiedAt`), so a redelivered request does
      * not notify them again. Only on an existing item.
      */
