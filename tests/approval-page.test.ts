@@ -16,6 +16,7 @@ import {
     createFunctionUrlHandler,
     escapeHtml,
     InMemoryKeyRing,
+    MAX_BODY_BYTES,
     linkUrl,
     REJECTED_ERROR,
     SecretsManagerKeyRing,
@@ -198,6 +199,10 @@ describe("approval page (HTTP, loopback DynamoDB and Step Functions)", function 
         const tooLong = await openAndDecide(other, "approve", `${longest}€`);
         assert.equal(tooLong.status, 400);
         assert.match(tooLong.body, /at most 2000 characters/);
+        // A body past any form's size is refused before it is read whole, as a page (its headers are checked below).
+        const huge = await post(other, { comment: "x".repeat(MAX_BODY_BYTES + 1) });
+        assert.equal(huge.status, 413);
+        assert.match(huge.body, /too long/);
         assert.equal(answers().length, 1, "the one rejection only");
     });
 

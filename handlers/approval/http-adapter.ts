@@ -5,7 +5,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { MAX_BODY_BYTES, type PageRequest, type PageResponse } from "./page";
+import { MAX_BODY_BYTES, tooLarge, type PageRequest, type PageResponse } from "./page";
 
 export interface ServedPage {
     /** `http://127.0.0.1:<port>` (no trailing slash). */
@@ -38,7 +38,7 @@ export async function serveApprovalPage(
             const body = await readBody(req);
             let response: PageResponse;
             if (body === undefined) {
-                response = { status: 413, headers: { "content-type": "text/plain; charset=utf-8" }, body: "Too long." };
+                response = tooLarge();
             } else {
                 const url = new URL(req.url ?? "/", "http://127.0.0.1");
                 const headers: Record<string, string> = {};

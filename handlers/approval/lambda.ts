@@ -13,7 +13,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from "aws-lambda";
 import { SecretsManagerKeyRing } from "./key-ring";
-import { ApprovalPage, MAX_BODY_BYTES, sfnClient, type PageRequest, type PageResponse } from "./page";
+import { ApprovalPage, MAX_BODY_BYTES, sfnClient, tooLarge, type PageRequest, type PageResponse } from "./page";
 import { ApprovalStore } from "./store";
 
 /** The page's request from a function URL event. */
@@ -21,7 +21,7 @@ export function fromFunctionUrlEvent(event: LambdaFunctionURLEvent): PageRequest
     const raw = event.body ?? "";
     // Base64 grows the body by a third; a body past the limit is refused before it is decoded.
     if (raw.length > MAX_BODY_BYTES * 2) {
-        return { status: 413, headers: { "content-type": "text/plain; charset=utf-8" }, body: "Too long." };
+        return tooLarge();
     }
     const body = event.isBase64Encoded ? Buffer.from(raw, "base64").toString("utf8") : raw;
     const headers: Record<string, string> = {};

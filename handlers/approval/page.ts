@@ -482,6 +482,11 @@ export class ApprovalPage {
     }
 }
 
+/** The answer to a request body past {@link MAX_BODY_BYTES}, refused by an adapter before it is read whole. */
+export function tooLarge(): PageResponse {
+    return html(413, "Too long", ["The request is too long. Go back, shorten the comment, and decide again."]);
+}
+
 function html(status: number, heading: string, paragraphs: readonly string[]): PageResponse {
     return {
         status,
