@@ -52,7 +52,7 @@ import { kmsStatements } from "./definition";
 import type { AnswerGrant, AnsweringChannel } from "./grants";
 import { assumeRolePolicy, denyInsecureTransport, renderPolicy, SEND_TASK_ACTIONS, type PolicyStatement } from "./iam";
 import { DEFAULT_LAMBDA_RUNTIME } from "./limits";
-import { childOptions, type ChildOptions } from "./resources";
+import { alarmCommon, childOptions, type ChildOptions } from "./resources";
 import { INTEGER_ARGS, nameProblems, unknownArgProblems, type ArgProblem } from "./settings";
 
 /** The component's type token (`<package>:<module>:<type>`); never rename it without an alias. */
@@ -601,6 +601,23 @@ export class ApprovalChannel extends pulumi.ComponentResource implements Answeri
             [WORKER_BUNDLE]: requester,
         };
         const channel = new CallbackChannel(name, channelArgs, { parent: this });
+
+        // An approver who gets an error page cannot decide: tell the channel's alarm topic at once.
+        if (channel.alarmTopicArn !== undefined) {
+            new cloudwatch.MetricAlarm(
+                `${name}-page-errors`,
+                {
+                    ...alarmCommon(channel.alarmTopicArn, tags),
+                    alarmDescription: `The approval page of approval channel ${name} answered with server errors (5xx): approvers could not see or decide their requests (DynamoDB, Secrets Manager or Step Functions unreachable, or the page failing); see its log group.`,
+                    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html
+                    namespace: "AWS/ApiGateway",
+                    metricName: "5xx",
+                    dimensions: { ApiId: api.id, Stage: "$default" },
+                    statistic: "Sum",
+                },
+                child(),
+            );
+        }
 
         // The requester: writes pending approvals, reads the key ring, publishes to the approvers' topic.
         new iam.RolePolicy(

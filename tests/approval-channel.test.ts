@@ -115,6 +115,7 @@ describe("ApprovalChannel", function () {
             "aws:cloudwatch/logGroup:LogGroup refunds-page-logs",
             "aws:cloudwatch/logGroup:LogGroup refunds-worker-logs",
             "aws:cloudwatch/metricAlarm:MetricAlarm refunds-dlq-not-empty",
+            "aws:cloudwatch/metricAlarm:MetricAlarm refunds-page-errors",
             "aws:cloudwatch/metricAlarm:MetricAlarm refunds-queue-oldest-message",
             "aws:dynamodb/table:Table refunds-approvals",
             "aws:iam/role:Role refunds-page-role",
@@ -236,6 +237,12 @@ describe("ApprovalChannel", function () {
         const logs = stage["accessLogSettings"] as { destinationArn: string; format: string };
         assert.equal(logs.destinationArn, arn("logs", "log-group:/aws/apigateway/refunds-0a1b2c3"));
         assert.doesNotMatch(logs.format, /path|querystring|query/i, "the link's signature is in its query string");
+        const alarm = resource(run, "aws:cloudwatch/metricAlarm:MetricAlarm", "refunds-page-errors").inputs;
+        assert.deepEqual(
+            [alarm["namespace"], alarm["metricName"], alarm["dimensions"]],
+            ["AWS/ApiGateway", "5xx", { ApiId: "refunds-api-id", Stage: "$default" }],
+        );
+        assert.deepEqual(alarm["alarmActions"], [arn("sns", "refunds-alarms-0a1b2c3")]);
         const integration = resource(run, "aws:apigatewayv2/integration:Integration", "refunds-api-page").inputs;
         assert.equal(integration["payloadFormatVersion"], "2.0");
         const permission = resource(run, "aws:lambda/permission:Permission", "refunds-page-invoke").inputs;
