@@ -77,14 +77,15 @@ Options:
   --json                 print one JSON report on stdout instead of the trace
   --serve                keep the loopback Step Functions endpoint up for scripts/smoke.ts (Ctrl-C stops it)
   -h, --help             print this usage`,
-    bench: `Usage: npm run bench -- [--only worker|program|policy]
+    bench: `Usage: npm run bench -- [--only worker|program|policy|approval]
 Builds, then measures the worker as deployed beside release 0.1.0's worker, the classic example's handler
 and a naive bundle, in interleaved rounds on the Lambda runtime's Node.js (build/bench/worker.js), then
 program evaluation per resource (build/bench/program.js), then the policy pack per resource on stacks of
-1 to 300 workflows, each run in a fresh process (build/bench/policy.js). The tables go to stdout and
-build/bench-*.md, each stage to stderr. About four minutes; the policy stage alone, about one.
+1 to 300 workflows, each run in a fresh process (build/bench/policy.js), then the approval requester's and
+page's bundles and the page's requests on loopback fakes (build/bench/approval.js). The tables go to stdout
+and build/bench-*.md, each stage to stderr. About four minutes; the policy stage alone, about one.
 Options:
-  --only STAGE  run one stage: worker, program or policy
+  --only STAGE  run one stage: worker, program, policy or approval
 ${HELP}`,
     preview: PULUMI_USAGE,
     deploy: PULUMI_USAGE,
@@ -177,7 +178,7 @@ function asksForHelp(args) {
 }
 
 /** The bench's stages, in the order they run: their entries in build/bench/. */
-const BENCH_STAGES = { worker: "worker.js", program: "program.js", policy: "policy.js" };
+const BENCH_STAGES = { worker: "worker.js", program: "program.js", policy: "policy.js", approval: "approval.js" };
 
 /**
  * The options of build and bench (build takes none but --help, bench `--only STAGE`), or undefined

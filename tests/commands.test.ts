@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import { rm, stat, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { USAGE as BENCH_POLICY_USAGE } from "../bench/policy";
+import { USAGE as BENCH_APPROVAL_USAGE } from "../bench/approval";
 import { USAGE as BENCH_PROGRAM_USAGE } from "../bench/program";
 import { USAGE as BENCH_WORKER_USAGE } from "../bench/worker";
 import { REPO_ROOT } from "../components/bundle";
@@ -65,6 +66,7 @@ const ENTRIES: ReadonlyArray<readonly [string, string]> = [
     ["build/bench/worker.js", BENCH_WORKER_USAGE],
     ["build/bench/program.js", BENCH_PROGRAM_USAGE],
     ["build/bench/policy.js", BENCH_POLICY_USAGE],
+    ["build/bench/approval.js", BENCH_APPROVAL_USAGE],
 ];
 
 /** Files that a build or a bench that ran would have rewritten. */
@@ -108,7 +110,7 @@ describe("commands: --help", function () {
             assert.equal(result.stderr, "", "no build: or bench: lines, nothing run");
         }
         assert.match(build?.stdout ?? "", /^Usage: npm run build\n/);
-        assert.match(bench?.stdout ?? "", /^Usage: npm run bench -- \[--only worker\|program\|policy\]\n/);
+        assert.match(bench?.stdout ?? "", /^Usage: npm run bench -- \[--only worker\|program\|policy\|approval\]\n/);
         assert.doesNotMatch(bench?.stdout ?? "", /\| variant/, "no bench table");
         assert.equal(start?.stdout, `${START_USAGE}\n`, "scripts/commands.mjs prints local/cli.ts's usage");
         assert.equal(preview?.stdout, `${PULUMI_USAGE}\n`, "scripts/commands.mjs prints scripts/pulumi.ts's usage");
@@ -146,7 +148,7 @@ describe("commands: bad flags", function () {
     const cases: ReadonlyArray<readonly [string, string[], string]> = [
         ...ENTRIES.map(([script, usage]) => [script, commandOf(script), usage] as const),
         ["scripts/commands.mjs", ["build"], "Usage: npm run build\n"],
-        ["scripts/commands.mjs", ["bench"], "Usage: npm run bench -- [--only worker|program|policy]\n"],
+        ["scripts/commands.mjs", ["bench"], "Usage: npm run bench -- [--only worker|program|policy|approval]\n"],
     ];
     const ran = new Map<string, Promise<Ran>>();
 
