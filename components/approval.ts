@@ -490,7 +490,9 @@ export class ApprovalChannel extends pulumi.ComponentResource implements Answeri
                 code: codeOf(page),
                 role: pageRole.arn,
                 memorySize: 256,
-                timeout: 10,
+                // Worst case: the key ring, GetItem, the probe and UpdateItem each with 3 attempts of 2 s,
+                // SendTask* with 3 of its own; the integration waits a little longer (at most 30 s).
+                timeout: 25,
                 loggingConfig: { logFormat: "Text", logGroup: pageLogs.name },
                 environment: {
                     variables: {
@@ -521,7 +523,7 @@ export class ApprovalChannel extends pulumi.ComponentResource implements Answeri
                 integrationUri: pageFunction.arn,
                 integrationMethod: "POST",
                 payloadFormatVersion: "2.0",
-                timeoutMilliseconds: 12_000,
+                timeoutMilliseconds: 29_000,
             },
             child(),
         );

@@ -357,20 +357,58 @@ describe("approval page (HTTP, loopback DynamoDB and Step Functions)", function 
         assert.equal(stored?.deliveryError, "TaskTimedOut");
     });
 
-    it("must take the decision back (503) when Step Functions cannot be reached, so it can be retried", async () => {
+    it("must take the decision back (503) when Step Functions refuses it (throttled), so it can be retried", async () => {
         const { item, url } = await seed();
         const page = await request(url);
         sfn.respond((call) =>
-            call.operation === "SendTaskSuccess" ? sfnError("ServiceUnavailable", "down", 503) : undefined,
+            call.operation === "SendTaskSuccess" ? sfnError("ThrottlingException", "Rate exceeded") : undefined,
         );
         const fields = { ...hiddenFields(page.body), decision: "approve" };
         const failed = await post(url, fields);
         assert.equal(failed.status, 503);
         assert.match(failed.body, /not recorded/);
+        assert.equal(sfn.callsOf("SendTaskSuccess").length, 3, "the page retries what was not applied");
         assert.equal((await store.getApproval(item.approvalId))?.status, "pending");
         sfn.respond(() => undefined);
         assert.equal((await post(url, fields)).status, 200);
         assert.equal((await store.getApproval(item.approvalId))?.delivery, "sent");
+    });
+
+    it("must keep a decision that may have been applied (5xx, timeout), never take it back, and tell it again later", async () => {
+        for (const failure of ["503", "lost answer"] as const) {
+            sfn.reset();
+            offsetMs = 0;
+            const { item, url } = await seed();
+            let told = 0;
+            // A 503, or an answer that arrives after the client gave up: Step Functions may have applied it.
+            sfn.respond((call) => {
+                if (call.operation !== "SendTaskSuccess") {
+                    return undefined;
+                }
+                told += 1;
+                if (told > 1) {
+                    return sfnError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'");
+                }
+                return failure === "503"
+                    ? sfnError("ServiceUnavailable", "down", 503)
+                    : { status: 200, body: {}, delayMs: 1_500 };
+            });
+            const answer = await openAndDecide(url, "approve", "ok");
+            assert.equal(answer.status, 503, failure);
+            assert.match(answer.body, /recorded, but the workflow did not confirm it/);
+            assert.equal(told, 1, "one attempt: an SDK retry would see the delivered task as closed");
+            const kept = await store.getApproval(item.approvalId);
+            assert.deepEqual([kept?.status, kept?.delivery], ["approved", "pending"], "never taken back");
+            offsetMs = 61_000;
+            const later = await request(url);
+            assert.equal(later.status, 409);
+            assert.match(later.body, /it received this decision, or it stopped waiting before/);
+            assert.equal(
+                (await store.getApproval(item.approvalId))?.delivery,
+                "closed",
+                "not 'task-over': it may have been delivered",
+            );
+        }
     });
 
     it("must redeliver a recorded, undelivered decision on the next visit of a link, once it is a minute old", async () => {

@@ -16,10 +16,12 @@ export type Decision = "approve" | "reject";
 /**
  * What became of telling Step Functions, once decided: `pending` between the decision's write and the
  * answer, `sent` when `SendTaskSuccess`/`SendTaskFailure` was accepted, `task-over` when Step Functions
- * said the task was already over (timed out, execution stopped, token invalid): the decision was recorded
- * but changed nothing.
+ * said the task was already over (timed out, execution stopped, token invalid) at the first telling: the
+ * decision was recorded but changed nothing; `closed` when a later telling (after one whose answer was
+ * lost) found the task closed: the first may have delivered it, or the task ended otherwise (the
+ * execution's history says which).
  */
-export type DeliveryState = "pending" | "sent" | "task-over";
+export type DeliveryState = "pending" | "sent" | "task-over" | "closed";
 
 /** The DynamoDB item, as the code sees it. */
 export interface ApprovalItem {

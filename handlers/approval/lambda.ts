@@ -71,6 +71,8 @@ export function createApprovalPageHandler(env: NodeJS.ProcessEnv = process.env):
         store: new ApprovalStore({ tableName, callTimeoutMs }),
         keyRing: new SecretsManagerKeyRing({ secretId, callTimeoutMs }),
         sfn: sfnClient({ callTimeoutMs }),
+        // One attempt per SendTask*: a retry after a lost answer would see the delivered task as closed.
+        sfnSend: sfnClient({ callTimeoutMs, maxAttempts: 1 }),
         logger,
     });
     return createFunctionUrlHandler(approvalPage, logger);

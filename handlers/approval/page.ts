@@ -65,8 +65,15 @@ export type PageLogger = Pick<Logger, "info" | "warn" | "error">;
 export interface ApprovalPageOptions {
     readonly store: ApprovalStore;
     readonly keyRing: KeyRing;
-    /** Step Functions client; default one with bounded attempts (see {@link sfnClient}). */
+    /** Step Functions client for the heartbeat probe; default one with bounded attempts (see {@link sfnClient}). */
     readonly sfn?: SFNClient;
+    /**
+     * Step Functions client for `SendTaskSuccess`/`SendTaskFailure`: ONE attempt per call (`maxAttempts: 1`),
+     * since an SDK retry after a lost answer gets `TaskTimedOut` for a decision that was delivered. The page
+     * retries only what Step Functions says it did not apply (throttling). Default: `sfn` when given, else
+     * one attempt of {@link sfnClient}.
+     */
+    readonly sfnSend?: SFNClient;
     readonly logger?: PageLogger;
     /** Clock (tests). */
     readonly now?: () => Date;
@@ -82,7 +89,7 @@ export interface ApprovalPageOptions {
     /**
      * A decision recorded but not delivered (its page's `SendTask*` and its taking-back both failed) is
      * sent again by the next visit of any of its links, once it is this old: older than any page still
-     * sending it (a page's Lambda runs at most 10 s). Default 60 s.
+     * sending it (a page's Lambda runs at most 25 s). Default 60 s.
      */
     readonly redeliverAfterSeconds?: number;
 }
@@ -90,12 +97,35 @@ export interface ApprovalPageOptions {
 /** Step Functions' answers for a task that can no longer be answered. */
 const TASK_OVER_ERRORS: ReadonlySet<string> = new Set(["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]);
 
+/**
+ * Failures that say the call was not applied: Step Functions refused it (throttling), or no connection
+ * was made. Anything else (a timeout, a reset connection, a 5xx) may have been applied.
+ */
+const NOT_APPLIED_ERRORS: ReadonlySet<string> = new Set(["ThrottlingException", "TooManyRequestsException"]);
+const NOT_CONNECTED_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+
+/** What telling Step Functions a decision came to. */
+type Delivery =
+    | { readonly kind: "sent" }
+    | { readonly kind: "task-over"; readonly errorName: string }
+    | { readonly kind: "not-applied"; readonly errorName: string; readonly message: string }
+    | { readonly kind: "unknown"; readonly errorName: string; readonly message: string };
+
+function notApplied(error: unknown): boolean {
+    const code = (error as { code?: unknown } | null)?.code;
+    return (
+        NOT_APPLIED_ERRORS.has(describeError(error).name) || (typeof code === "string" && NOT_CONNECTED_CODES.has(code))
+    );
+}
+
 /** A Step Functions client with bounded attempts, as the callback worker's. */
-export function sfnClient(options: { readonly endpoint?: string; readonly callTimeoutMs?: number } = {}): SFNClient {
+export function sfnClient(
+    options: { readonly endpoint?: string; readonly callTimeoutMs?: number; readonly maxAttempts?: number } = {},
+): SFNClient {
     const timeout = options.callTimeoutMs ?? 3000;
     return new SFNClient({
         ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-        maxAttempts: 3,
+        maxAttempts: options.maxAttempts ?? 3,
         requestHandler: {
             connectionTimeout: Math.min(1000, timeout),
             requestTimeout: timeout,
@@ -116,6 +146,7 @@ export const MAX_BODY_BYTES = APPROVAL_LIMITS.commentMaxLength * 9 + 1024;
 
 export class ApprovalPage {
     private readonly sfn: SFNClient;
+    private readonly sfnSend: SFNClient;
     private readonly logger: PageLogger;
     private readonly now: () => Date;
     private readonly formMaxAgeSeconds: number;
@@ -124,6 +155,7 @@ export class ApprovalPage {
 
     constructor(private readonly options: ApprovalPageOptions) {
         this.sfn = options.sfn ?? sfnClient();
+        this.sfnSend = options.sfnSend ?? options.sfn ?? sfnClient({ maxAttempts: 1 });
         this.logger = options.logger ?? { info: () => undefined, warn: () => undefined, error: () => undefined };
         this.now = options.now ?? (() => new Date());
         this.formMaxAgeSeconds = options.formMaxAgeSeconds ?? 12 * 3600;
@@ -358,26 +390,36 @@ export class ApprovalPage {
         const decided = outcome.item;
         const decidedAt = decided.decidedAt ?? now.toISOString();
         const entry = { ...logKeys, decision };
-        try {
-            await this.send(decided);
-        } catch (error) {
-            const { name, message } = describeError(error);
-            if (TASK_OVER_ERRORS.has(name)) {
-                this.logger.warn("Approval recorded, but its task was already over", { ...entry, errorName: name });
-                await this.options.store
-                    .markDelivery(item.approvalId, "task-over", name)
-                    .catch((markError: unknown) => {
-                        this.logger.error("Could not mark the approval's task as over", {
-                            ...entry,
-                            errorName: describeError(markError).name,
-                        });
-                    });
-                return taskOverPage(true);
-            }
-            this.logger.error("Could not tell Step Functions the decision; taking it back", {
+        const delivery = await this.send(decided);
+        if (delivery.kind === "task-over") {
+            this.logger.warn("Approval recorded, but its task was already over", {
                 ...entry,
-                errorName: name,
-                errorMessage: redactToken(message, decided.taskToken),
+                errorName: delivery.errorName,
+            });
+            await this.options.store
+                .markDelivery(item.approvalId, "task-over", delivery.errorName)
+                .catch((markError: unknown) => {
+                    this.logger.error("Could not mark the approval's task as over", {
+                        ...entry,
+                        errorName: describeError(markError).name,
+                    });
+                });
+            return taskOverPage(true);
+        }
+        if (delivery.kind === "unknown") {
+            // It may have been applied: never taken back. The next visit of a link sends it again.
+            this.logger.error("Could not confirm the decision to Step Functions; the next visit tells it again", {
+                ...entry,
+                errorName: delivery.errorName,
+                errorMessage: redactToken(delivery.message, decided.taskToken),
+            });
+            return unconfirmedPage();
+        }
+        if (delivery.kind === "not-applied") {
+            this.logger.error("Step Functions refused the decision; taking it back", {
+                ...entry,
+                errorName: delivery.errorName,
+                errorMessage: redactToken(delivery.message, decided.taskToken),
             });
             let reverted = false;
             try {
@@ -392,9 +434,7 @@ export class ApprovalPage {
                 ? html(503, "Not decided yet", [
                       "The workflow could not be reached, so your decision was not recorded. Go back and try again in a minute.",
                   ])
-                : html(503, "Decision not confirmed", [
-                      "Your decision was recorded but the workflow could not be told yet. Open this link again in a few minutes: the page tells the workflow again. You need not decide again.",
-                  ]);
+                : unconfirmedPage();
         }
         this.logger.info("Approval decided", entry);
         await this.options.store.markDelivery(item.approvalId, "sent").catch((markError: unknown) => {
@@ -408,26 +448,46 @@ export class ApprovalPage {
         ]);
     }
 
-    /** Tells Step Functions a recorded decision: `SendTaskSuccess` with who decided, or `Approval.Rejected`. */
-    private async send(item: ApprovalItem): Promise<void> {
-        if (item.status === "approved") {
-            const output: ApprovedOutput = {
-                decision: "approved",
-                approver: item.decidedBy ?? "",
-                comment: item.comment ?? "",
-                decidedAt: item.decidedAt ?? "",
-            };
-            await this.sfn.send(
-                new SendTaskSuccessCommand({ taskToken: item.taskToken, output: JSON.stringify(output) }),
-            );
-        } else {
-            await this.sfn.send(
-                new SendTaskFailureCommand({
-                    taskToken: item.taskToken,
-                    error: REJECTED_ERROR,
-                    cause: item.comment ?? "",
-                }),
-            );
+    /**
+     * Tells Step Functions a recorded decision (`SendTaskSuccess` with who decided, or `Approval.Rejected`),
+     * one attempt at a time: again (up to 3 attempts, with a short pause) only when it was not applied.
+     */
+    private async send(item: ApprovalItem): Promise<Delivery> {
+        const output: ApprovedOutput = {
+            decision: "approved",
+            approver: item.decidedBy ?? "",
+            comment: item.comment ?? "",
+            decidedAt: item.decidedAt ?? "",
+        };
+        for (let attempt = 1; ; attempt += 1) {
+            try {
+                if (item.status === "approved") {
+                    await this.sfnSend.send(
+                        new SendTaskSuccessCommand({ taskToken: item.taskToken, output: JSON.stringify(output) }),
+                    );
+                } else {
+                    await this.sfnSend.send(
+                        new SendTaskFailureCommand({
+                            taskToken: item.taskToken,
+                            error: REJECTED_ERROR,
+                            cause: item.comment ?? "",
+                        }),
+                    );
+                }
+                return { kind: "sent" };
+            } catch (error) {
+                const { name, message } = describeError(error);
+                if (TASK_OVER_ERRORS.has(name)) {
+                    return { kind: "task-over", errorName: name };
+                }
+                if (!notApplied(error)) {
+                    return { kind: "unknown", errorName: name, message };
+                }
+                if (attempt >= 3) {
+                    return { kind: "not-applied", errorName: name, message };
+                }
+                await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** (attempt - 1)));
+            }
         }
     }
 
@@ -446,23 +506,18 @@ export class ApprovalPage {
             return item;
         }
         const entry = { ...logKeys, decision: item.status, decidedBy: item.decidedBy ?? "" };
-        let delivery: "sent" | "task-over" = "sent";
-        let errorName: string | undefined;
-        try {
-            await this.send(item);
-        } catch (error) {
-            const { name, message } = describeError(error);
-            if (!TASK_OVER_ERRORS.has(name)) {
-                this.logger.error("Could not redeliver the recorded decision; the next visit tries again", {
-                    ...entry,
-                    errorName: name,
-                    errorMessage: redactToken(message, item.taskToken),
-                });
-                return item;
-            }
-            delivery = "task-over";
-            errorName = name;
+        const told = await this.send(item);
+        if (told.kind === "unknown" || told.kind === "not-applied") {
+            this.logger.error("Could not redeliver the recorded decision; the next visit tries again", {
+                ...entry,
+                errorName: told.errorName,
+                errorMessage: redactToken(told.message, item.taskToken),
+            });
+            return item;
         }
+        // Closed now: an earlier telling whose answer was lost may have delivered it, or the task ended.
+        const delivery: "sent" | "closed" = told.kind === "sent" ? "sent" : "closed";
+        const errorName = told.kind === "task-over" ? told.errorName : undefined;
         const recorded = await this.options.store
             .markRedelivered(item.approvalId, delivery, errorName)
             .catch((markError: unknown) => {
@@ -473,13 +528,20 @@ export class ApprovalPage {
                 return false;
             });
         this.logger.info(
-            delivery === "sent" ? "Approval decided (redelivered)" : "Redelivered decision found its task over",
+            delivery === "sent" ? "Approval decided (redelivered)" : "Redelivered decision found its task closed",
             { ...entry, ...(errorName !== undefined ? { errorName } : {}), recorded },
         );
         return recorded
             ? { ...item, delivery, ...(errorName !== undefined ? { deliveryError: errorName } : {}) }
             : item;
     }
+}
+
+/** A decision recorded whose delivery is not confirmed: the next visit of a link tells the workflow again. */
+function unconfirmedPage(): PageResponse {
+    return html(503, "Decision not confirmed", [
+        "Your decision was recorded, but the workflow did not confirm it. Open this link again in a few minutes: the page tells the workflow again. You need not decide again.",
+    ]);
 }
 
 /** The answer to a request body past {@link MAX_BODY_BYTES}, refused by an adapter before it is read whole. */
@@ -527,7 +589,11 @@ function decidedPage(item: ApprovalItem): PageResponse {
     const at = item.decidedAt !== undefined ? timeElement(item.decidedAt) : "an unknown time";
     const paragraphs = [`This request was already ${verb} by ${by} at ${at}. Nothing more was done.`];
     if (item.delivery === "task-over") {
-        paragraphs.push("The workflow was no longer waiting when it was told.");
+        paragraphs.push("The workflow had already stopped waiting when it was decided.");
+    } else if (item.delivery === "closed") {
+        paragraphs.push(
+            "The workflow is no longer waiting: it received this decision, or it stopped waiting before (timed out or stopped). Its execution history says which.",
+        );
     } else if (item.delivery === "pending") {
         paragraphs.push(
             "The workflow has not been told yet; open this link again in a few minutes and the page tells it again.",

@@ -57,7 +57,13 @@ export async function startApprovalRig(
         FakeStepFunctions.start(),
     ]);
     const common = { region: "eu-west-1", credentials: FAKE_CREDENTIALS, maxAttempts: 1 };
-    const sfnClient = (): SFNClient => new SFNClient({ ...common, endpoint: sfn.url });
+    // Each attempt bounded, as the page's own client (an answer later than this is lost).
+    const sfnClient = (): SFNClient =>
+        new SFNClient({
+            ...common,
+            endpoint: sfn.url,
+            requestHandler: { requestTimeout: 1000, throwOnRequestTimeout: true },
+        });
     const store = new ApprovalStore({
         tableName: APPROVAL_TABLE,
         client: new DynamoDBClient({ ...common, endpoint: dynamo.url }),
