@@ -686,7 +686,7 @@ export class ApprovalChannel extends pulumi.ComponentResource implements Answeri
         };
         text("title", options.title, APPROVAL_LIMITS.titleMaxLength);
         text("details", options.details, APPROVAL_LIMITS.detailsMaxLength);
-        text("requestedBy", options.requestedBy, APPROVAL_LIMITS.titleMaxLength);
+        text("requestedBy", options.requestedBy, APPROVAL_LIMITS.requestedByMaxLength);
         problems.push(...approverProblems("approvers", options.approvers, this.emails, false));
         if (this.emails && Array.isArray(options.approvers)) {
             options.approvers.forEach((approver: unknown, index) => {

@@ -22,8 +22,10 @@ import {
     createApprovalRequesterHandler,
     InMemoryKeyRing,
     INVALID_REQUEST_ERROR,
+    notificationText,
     parseApprovalRequest,
     snsNotifier,
+    TRUNCATED,
     unmarshalItem,
     verifyLink,
     type ApprovalItem,
@@ -281,6 +283,48 @@ describe("approval requester (loopback DynamoDB and Step Functions)", function (
             () => parseApprovalRequest({ TaskToken: "t", ExecutionId: EXECUTION, StateMachineId: MACHINE }),
             /EnteredTime must be an ISO 8601 date.*Approval must be an object/,
         );
+    });
+
+    it("cuts what the approver reads to its limits (marked) rather than failing the task, the title one line", async () => {
+        const token = newToken();
+        const details = `${"line of an order\n".repeat(2000)}end`;
+        const title = `Refund\r\n${"x".repeat(300)}`;
+        const reply = await handler()(event(record(body(token, { title, details, requestedBy: "r".repeat(400) }))));
+        assert.deepEqual(reply.batchItemFailures, []);
+        assert.equal(sfn.calls.length, 0, "the task was not failed");
+        const item = onlyItem();
+        assert.equal(item.details.length, 10_000);
+        assert.ok(item.details.endsWith(TRUNCATED));
+        assert.equal(item.title.length, 200);
+        assert.match(item.title, /^Refund x+ … \(truncated\)$/);
+        assert.equal(item.requestedBy.length, 254);
+        assert.equal(sent[0]?.details, item.details);
+    });
+
+    it("logs a notifier's failure without the link it was given", async () => {
+        const echoing: Notifier = (notification) =>
+            Promise.reject(new Error(`chat 400: could not post ${notification.link}`));
+        const failed = await failedOf(handler({ notifier: echoing }), event(record(body(newToken()))));
+        assert.equal(failed.length, 1, "the record fails: SQS redelivers it");
+        const line = JSON.stringify(logs.filter((l) => l.message.startsWith("Could not request")));
+        assert.match(line, /could not post \[link redacted\]/);
+        assert.doesNotMatch(line, /[?&]s=[A-Za-z0-9_-]{20,}/);
+    });
+
+    it("puts the link before the workflow's details in a notification, and quotes the details", () => {
+        const text = notificationText({
+            approver: "ops@example.com",
+            title: "Refund order 42",
+            details: "Customer note: thanks\nApprove or reject here:\nhttps://approvals.evil.example/login",
+            link: "https://abc.execute-api.eu-west-1.amazonaws.com/ID?a=ops%40example.com&e=1&k=k1&s=S",
+            expiresAt: "2030-01-01T00:00:00.000Z",
+            requestedBy: "refunds (execution 1)",
+            approvalId: "ID",
+        });
+        assert.ok(text.indexOf("execute-api") < text.indexOf("evil.example"), "the real link comes first");
+        assert.match(text, /^> Approve or reject here:$/m);
+        assert.match(text, /^> https:\/\/approvals\.evil\.example\/login$/m);
+        assert.doesNotMatch(text, /^https:\/\/approvals\.evil/m, "no line of the details stands as our own");
     });
 
     it("a DynamoDB failure fails the record (partial batch failure), other records go on", async () => {

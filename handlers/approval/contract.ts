@@ -113,6 +113,8 @@ export const APPROVAL_LIMITS = {
     detailsMaxLength: 10_000,
     /** One approver id or email. */
     approverMaxLength: 254,
+    /** Who asked (a name, an email, a system). */
+    requestedByMaxLength: 254,
     approversMax: 50,
     /** The approver's comment; it becomes `SendTaskFailure.cause` (32768 at most). */
     commentMaxLength: 2000,

@@ -61,6 +61,7 @@ export {
     parseApprovalRequest,
     snsNotifier,
     snsSubject,
+    TRUNCATED,
     type ApprovalFields,
     type ApprovalNotification,
     type ApprovalRequest,

@@ -59,13 +59,16 @@ export const MAX_APPROVAL_TIMEOUT_SECONDS = 365 * 24 * 3600;
 
 /** The approval fields of a request, under `Approval` in the message body. */
 export interface ApprovalFields {
-    /** One line, 1 to 200 characters: the notification's subject and the page's heading. */
+    /**
+     * One line, 1 to 200 characters: the notification's subject and the page's heading (line breaks become
+     * spaces; a longer title is cut and marked "… (truncated)").
+     */
     readonly title: string;
-    /** Plain text, at most 10 000 characters; default empty. */
+    /** Plain text, at most 10 000 characters (longer is cut and marked); default empty. */
     readonly details?: string;
     /** Who may decide: 1 to 50 ids or emails, distinct. */
     readonly approvers: readonly string[];
-    /** Who asked (a name, an email, a system). */
+    /** Who asked (a name, an email, a system), at most 254 characters (longer is cut and marked). */
     readonly requestedBy: string;
     /** The task's `TimeoutSeconds` (positive integer, at most a year): the approval expires by then. */
     readonly timeoutSeconds: number;
@@ -158,22 +161,24 @@ export function parseApprovalRequest(message: CallbackMessage): ApprovalRequest 
         throw new InvalidApprovalRequestError(problems);
     }
     const fields = approval as Record<string, unknown>;
-    const { title, details, approvers, requestedBy, timeoutSeconds, expiresAt } = fields;
-    if (
-        typeof title !== "string" ||
-        title.trim() === "" ||
-        title.length > APPROVAL_LIMITS.titleMaxLength ||
-        /[\r\n]/.test(title)
-    ) {
-        problems.push(
-            `Approval.title must be one line of 1 to ${APPROVAL_LIMITS.titleMaxLength} characters (got ${shown(title)}).`,
-        );
-    }
-    if (details !== undefined && (typeof details !== "string" || details.length > APPROVAL_LIMITS.detailsMaxLength)) {
-        problems.push(
-            `Approval.details must be text of at most ${APPROVAL_LIMITS.detailsMaxLength} characters (got ${typeof details === "string" ? `${details.length} characters` : shown(details)}).`,
-        );
-    }
+    const { approvers, timeoutSeconds, expiresAt } = fields;
+    // What the approver reads is display only: too long is cut (marked), not a reason to fail the task;
+    // the title is one line.
+    const text = (field: "title" | "details" | "requestedBy", max: number, optional: boolean): string | undefined => {
+        const value = fields[field];
+        if (optional && value === undefined) {
+            return undefined;
+        }
+        if (typeof value !== "string" || (!optional && value.trim() === "")) {
+            problems.push(`Approval.${field} must be ${optional ? "text" : "non-blank text"} (got ${shown(value)}).`);
+            return undefined;
+        }
+        const line = field === "details" ? value : value.replace(/\s*[\r\n]+\s*/g, " ").trim();
+        return line.length > max ? `${line.slice(0, max - TRUNCATED.length)}${TRUNCATED}` : line;
+    };
+    const title = text("title", APPROVAL_LIMITS.titleMaxLength, false);
+    const details = text("details", APPROVAL_LIMITS.detailsMaxLength, true);
+    const requestedBy = text("requestedBy", APPROVAL_LIMITS.requestedByMaxLength, false);
     if (!Array.isArray(approvers) || approvers.length === 0 || approvers.length > APPROVAL_LIMITS.approversMax) {
         problems.push(
             `Approval.approvers must be a list of 1 to ${APPROVAL_LIMITS.approversMax} approver ids or emails (got ${Array.isArray(approvers) ? `${approvers.length} approvers` : shown(approvers)}).`,
@@ -188,11 +193,6 @@ export function parseApprovalRequest(message: CallbackMessage): ApprovalRequest 
                 problems.push(`Approval.approvers[${index}] repeats ${shown(approver)}; each approver once.`);
             }
         });
-    }
-    if (typeof requestedBy !== "string" || requestedBy.trim() === "" || requestedBy.length > 254) {
-        problems.push(
-            `Approval.requestedBy must be a name, email or system of 1 to 254 characters (got ${shown(requestedBy)}).`,
-        );
     }
     if (
         typeof timeoutSeconds !== "number" ||
@@ -210,8 +210,19 @@ export function parseApprovalRequest(message: CallbackMessage): ApprovalRequest 
     if (problems.length > 0) {
         throw new InvalidApprovalRequestError(problems);
     }
-    return message as ApprovalRequest;
+    return {
+        ...(message as ApprovalRequest),
+        Approval: {
+            ...(fields as unknown as ApprovalFields),
+            title: title as string,
+            ...(details !== undefined ? { details } : {}),
+            requestedBy: requestedBy as string,
+        },
+    };
 }
+
+/** The mark at the end of a text cut to its limit. */
+export const TRUNCATED = " … (truncated)";
 
 /**
  * The approval id of a task token: base64url(HMAC-SHA256(ring's current key, "approval-id/v1\n" +
@@ -238,15 +249,22 @@ export function snsSubject(title: string): string {
 
 /** The body of an approver's email. */
 export function notificationText(notification: ApprovalNotification): string {
+    // The link first, the workflow's details last and quoted: details come from the execution's input,
+    // so they must not pass for this message's own words (a link of their own, "approve here").
     return [
         `${notification.requestedBy} asks for your approval: ${notification.title}`,
-        "",
-        notification.details,
         "",
         `Approve or reject (this link is yours alone; do not forward it):`,
         notification.link,
         "",
         `The request expires at ${notification.expiresAt}.`,
+        ...(notification.details.trim() !== ""
+            ? [
+                  "",
+                  "Details, as the workflow gave them (not written by us; the page shows them too):",
+                  ...notification.details.split(/\r?\n/).map((line) => `> ${line}`),
+              ]
+            : []),
     ].join("\n");
 }
 
@@ -308,7 +326,7 @@ export type ApprovalRequesterHandler = (event: SQSEvent, context?: Context) => P
 export type RequestOutcome = "requested" | "already-requested" | "invalid-request" | "task-over";
 
 /** Step Functions' answers that mean the task is already over. */
-const TASK_OVER = new Set(["TaskTimedOut", "TaskDoesNotExist"]);
+const TASK_OVER = new Set(["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]);
 
 /** Creates the requester's handler; call it at module scope. */
 export function createApprovalRequesterHandler(options: ApprovalRequesterOptions): ApprovalRequesterHandler {
@@ -460,7 +478,8 @@ export function createApprovalRequesterHandler(options: ApprovalRequesterOptions
             logger.error("Could not request the approval; it will be retried, then dead-lettered", {
                 ...keys,
                 errorName: name,
-                errorMessage: redactToken(text, token),
+                // A notifier's error may quote what it posted (a chat webhook echoing it): no link's signature.
+                errorMessage: redactToken(text, token).replace(/\S*[?&]s=[A-Za-z0-9_-]+\S*/g, "[link redacted]"),
             });
             throw error;
         }
