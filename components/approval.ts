@@ -42,6 +42,7 @@ import {
     CALLBACK_TASK,
     CallbackChannel,
     CallbackTaskError,
+    MOVED_FROM,
     WORKER_BUNDLE,
     type CallbackChannelArgs,
     type SendTaskAction,
@@ -57,6 +58,19 @@ import { INTEGER_ARGS, nameProblems, unknownArgProblems, type ArgProblem } from 
 
 /** The component's type token (`<package>:<module>:<type>`); never rename it without an alias. */
 export const APPROVAL_CHANNEL_TYPE = "callback:index:ApprovalChannel";
+
+/**
+ * Internal: where the channel underneath lived before (CallbackWorkflow turning its plain channel into an
+ * approval one keeps the queues, the DLQ and the worker's URNs): its aliases, and the component its
+ * children moved from (the 0.1.0 layout).
+ */
+export const INNER_CHANNEL: unique symbol = Symbol("innerChannel") as never;
+export type WithInnerChannel<T> = T & {
+    readonly [INNER_CHANNEL]?: {
+        readonly aliases: readonly pulumi.Input<pulumi.Alias | string>[];
+        readonly movedFrom?: pulumi.Resource;
+    };
+};
 
 /** The requester's and the page's entries, relative to this package's root. */
 export const APPROVAL_REQUESTER_ENTRY = "handlers/approval/requester-handler.ts";
@@ -390,6 +404,7 @@ export class ApprovalChannel extends pulumi.ComponentResource implements Answeri
     constructor(name: string, args: ApprovalChannelArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const { requester, page, throttle } = validate(name, args);
         super(APPROVAL_CHANNEL_TYPE, name, {}, opts);
+        const inner = (args as WithInnerChannel<ApprovalChannelArgs>)[INNER_CHANNEL];
         this.channelName = name;
         this.approvers = [...args.approvers];
         this.emails = args.notifierEntry === undefined;
@@ -601,8 +616,12 @@ export class ApprovalChannel extends pulumi.ComponentResource implements Answeri
                 ...(topic !== undefined ? { APPROVAL_TOPIC_ARN: topic.arn } : {}),
             },
             [WORKER_BUNDLE]: requester,
+            ...(inner?.movedFrom !== undefined ? { [MOVED_FROM]: inner.movedFrom } : {}),
         };
-        const channel = new CallbackChannel(name, channelArgs, { parent: this });
+        const channel = new CallbackChannel(name, channelArgs, {
+            parent: this,
+            ...(inner !== undefined ? { aliases: [...inner.aliases] } : {}),
+        });
 
         // An approver who gets an error page cannot decide: tell the channel's alarm topic at once.
         if (channel.alarmTopicArn !== undefined) {

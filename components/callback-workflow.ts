@@ -8,7 +8,15 @@ import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import * as sns from "@pulumi/aws/sns";
 import * as pulumi from "@pulumi/pulumi";
-import { APPROVAL_CHANNEL_SETTINGS, ApprovalChannel, type ApprovalChannelArgs } from "./approval";
+import {
+    APPROVAL_CHANNEL_SETTINGS,
+    APPROVAL_CHANNEL_TYPE,
+    ApprovalChannel,
+    DEFAULT_REQUEST_AGE_ALARM_SECONDS,
+    INNER_CHANNEL,
+    type ApprovalChannelArgs,
+    type WithInnerChannel,
+} from "./approval";
 import {
     CallbackChannel,
     CHANNEL_SETTINGS,
@@ -151,7 +159,9 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
             ),
             [MOVED_FROM]: this,
         };
-        // With approvers, a person decides: the channel is an approval channel, its step an approval.
+        // With approvers, a person decides: the channel is an approval channel, its step an approval. Either
+        // way the queues, the DLQ and the worker keep their URNs: turning approvers on or off updates them
+        // in place (its channel answers to the URN it had under the other kind).
         const approval =
             settings.approvers.length > 0
                 ? new ApprovalChannel(
@@ -164,13 +174,27 @@ export class CallbackWorkflow extends pulumi.ComponentResource {
                                       : [],
                               ),
                           ) as Partial<ApprovalChannelArgs>),
-                          queueAgeAlarmSeconds: undefined,
+                          // Requests are turned into notifications in seconds: the alarm fires well before the task fails.
+                          queueAgeAlarmSeconds: Math.min(
+                              DEFAULT_REQUEST_AGE_ALARM_SECONDS,
+                              queueAgeAlarmSeconds(
+                                  settings.taskTimeoutSeconds,
+                                  undefined,
+                                  settings.queueRetentionSeconds,
+                              ),
+                          ),
                           approvers: settings.approvers,
-                      },
+                          [INNER_CHANNEL]: { aliases: [{ parent: this }], movedFrom: this },
+                      } as WithInnerChannel<ApprovalChannelArgs>,
                       parent,
                   )
                 : undefined;
-        const channel = approval?.channel ?? new CallbackChannel(name, channelArgs, parent);
+        const channel =
+            approval?.channel ??
+            new CallbackChannel(name, channelArgs, {
+                ...parent,
+                aliases: [{ parent: pulumi.createUrn(name, APPROVAL_CHANNEL_TYPE, this) }],
+            });
         const { definition } = callbackDefinition({
             queueUrl: channel.queueUrl,
             queueArn: channel.queueArn,

@@ -358,6 +358,13 @@ export function argProblems(
                     `cannot be set with approvers: nobody sends heartbeats while a person decides, so the approval would fail with States.HeartbeatTimeout after ${show(args.heartbeatSeconds)} s; taskTimeoutSeconds bounds the wait.`,
                 );
             }
+            const timeout = args.taskTimeoutSeconds ?? INTEGER_ARGS.taskTimeoutSeconds.default;
+            if (args.approvers.length > 0 && typeof timeout === "number" && timeout < 120) {
+                add(
+                    "taskTimeoutSeconds",
+                    `must be at least 120 with approvers: a person needs the time, and the alarm on requests that wait (60 s at least) must fire before the approval fails (got ${show(timeout)}).`,
+                );
+            }
             if (args.approvers.length > 0 && args.workerEntry !== undefined) {
                 add(
                     "workerEntry",

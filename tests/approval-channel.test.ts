@@ -454,6 +454,44 @@ describe("ApprovalChannel", function () {
             assert.deepEqual((await runPolicies(preview)).violations, []);
         });
 
+        it("must keep the queues, the DLQ and the worker when approvers are turned on or off (aliases, no replacement)", async () => {
+            const plain = await runProgram("build/index.js", { config: {} });
+            const approval = await runProgram("build/index.js", { config: config() });
+            for (const [from, to] of [
+                [plain, approval],
+                [approval, plain],
+            ] as const) {
+                for (const [type, name] of [
+                    ["aws:sqs/queue:Queue", "callback-queue"],
+                    ["aws:sqs/queue:Queue", "callback-dlq"],
+                    ["aws:lambda/function:Function", "callback-worker"],
+                    ["aws:iam/role:Role", "callback-worker-role"],
+                ] as const) {
+                    const before = resource(from, type, name);
+                    const after = resource(to, type, name);
+                    assert.notEqual(after.urn, before.urn);
+                    assert.ok(after.aliases.includes(before.urn), `${name} answers to ${before.urn}`);
+                }
+            }
+        });
+
+        it("must refuse an approval shorter than two minutes under taskTimeoutSeconds", async () => {
+            await assert.rejects(
+                runProgram("build/index.js", { config: config({ "callback-workflow:taskTimeoutSeconds": "90" }) }),
+                /callback-workflow:taskTimeoutSeconds must be at least 120 with approvers: a person needs the time/,
+            );
+            // As the outside review found it: a short approval, a short worker, two receives.
+            const short = await runProgram("build/index.js", {
+                config: config({
+                    "callback-workflow:taskTimeoutSeconds": "240",
+                    "callback-workflow:maxReceiveCount": "2",
+                    "callback-workflow:workerTimeoutSeconds": "10",
+                }),
+            });
+            const alarm = resource(short, "aws:cloudwatch/metricAlarm:MetricAlarm", "callback-queue-oldest-message");
+            assert.equal(alarm.inputs["threshold"], 120, "half the approval's time, not 5 minutes");
+        });
+
         it("must refuse approvers with heartbeatSeconds or workerEntry, and approvers that are not emails, saying why", async () => {
             await assert.rejects(
                 runProgram("build/index.js", {
