@@ -171,7 +171,7 @@ describe("the example consumer project (examples/orders)", function () {
         assert.deepEqual(body["Approval"], {
             "title.$": "States.Format('Order {} of customer {}: {} in total', $.orderId, $.customerId, $.total)",
             "details.$":
-                "States.Format('Items: {}. Orders above 2000 need an approval before the credit check and the stock reservation.', States.JsonToString($.items))",
+                "States.Format('Items: {}. Once approved, the credit is checked and the stock reserved.', States.JsonToString($.items))",
             approvers: DEV_APPROVERS,
             "requestedBy.$": "States.Format('{} (execution {})', $$.StateMachine.Name, $$.Execution.Name)",
             timeoutSeconds: APPROVAL_TIMEOUT_SECONDS,

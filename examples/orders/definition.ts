@@ -46,7 +46,8 @@ export function orderDefinition(options: {
             // The approvers read the title and details on the page; the decision goes under $.approval.
             "Approve large order": approvals.waitForApproval({
                 title: "States.Format('Order {} of customer {}: {} in total', $.orderId, $.customerId, $.total)",
-                details: `States.Format('Items: {}. Orders above ${approvalThreshold} need an approval before the credit check and the stock reservation.', States.JsonToString($.items))`,
+                details:
+                    "States.Format('Items: {}. Once approved, the credit is checked and the stock reserved.', States.JsonToString($.items))",
                 timeoutSeconds: APPROVAL_TIMEOUT_SECONDS,
                 // Rejected (the approver's comment is the cause) or not decided in time: the order fails.
                 catch: [
