@@ -12,10 +12,15 @@
  * - records a component of its own with `recordProgram` and judges it with `runPolicies` from
  *   `callback-workflow/policy`, deployed and in preview, with a config: the expected verdicts, and no
  *   Pulumi runtime started by the import;
+ * - records an approval step of its own (an `ApprovalChannel` with a notifier module typed by and
+ *   calling `callback-workflow/approval`, a `Workflow` with `waitForApproval`): the requester and the
+ *   page bundled inside the consumer from the shipped `handlers/approval/` sources, the approval state,
+ *   grants on that state machine only, no violation from the shipped runner, the notifier's post;
  * - bundles a worker of its own with esbuild from the installed worker SDK;
  * - installs the tarball into a copy of examples/orders (its own package.json and Pulumi.yaml),
  *   type-checks it with its own tsconfig (`skipLibCheck: false`) and runs its program under the mocked
- *   runtime: two channels, each with its own worker bundled from the project's directory, one workflow;
+ *   runtime with its dev stack's configuration: two channels, each with its own worker bundled from the
+ *   project's directory, an approval channel (its approvers from the stack), one workflow;
  * - runs that project's workflow offline with the installed command, `callback-workflow-local` (its
  *   program under mocks, each worker bundled as the program bundles it, in a Lambda-like process), on
  *   an order that succeeds and one that fails, and runs a consumer's own workflow the same way;
@@ -30,6 +35,7 @@ import { clearTimeout, setTimeout } from "node:timers";
 import { cpSync, readdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -102,7 +108,7 @@ try {
                 outDir: "build",
                 types: ["node"],
             },
-            include: ["index.ts", "worker.ts", "program.ts", "local.ts"],
+            include: ["index.ts", "worker.ts", "program.ts", "local.ts", "approval.ts", "notifier.ts"],
         }),
     );
     // @pulumi/policy's published index.d.ts does not compile without skipLibCheck (its proxy.d.ts is
@@ -113,7 +119,7 @@ try {
         JSON.stringify({
             extends: "./tsconfig.json",
             compilerOptions: { skipLibCheck: true },
-            include: ["policy.ts"],
+            include: ["policy.ts", "approval-check.ts"],
         }),
     );
     writeFileSync(
@@ -121,7 +127,7 @@ try {
         JSON.stringify({
             extends: "./tsconfig.json",
             compilerOptions: { skipLibCheck: false, noEmit: true },
-            include: ["policy.ts"],
+            include: ["policy.ts", "approval-check.ts"],
         }),
     );
     // The consumer's own program judged by the shipped runner, as the README shows: a component of its
@@ -187,6 +193,149 @@ const processor: CallbackProcessor = async (message) => {
     return { checked: true };
 };
 export const handler = createCallbackHandler({ processor });
+`,
+    );
+    // An approval step in a workflow of the consumer's own: an ApprovalChannel whose links go out through a
+    // notifier of its own (typed by, and calling, callback-workflow/approval), bundled into the requester.
+    writeFileSync(
+        path.join(project, "notifier.ts"),
+        `import { notificationText, type Notifier } from "${pkg.name}/approval";
+
+/** Posts each approver's link to the team's chat, addressed to them. */
+export const notifier: Notifier = async (notification) => {
+    const response = await fetch(process.env["CHAT_WEBHOOK_URL"] ?? "", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ to: notification.approver, via: "consumer-chat-notifier", text: notificationText(notification) }),
+    });
+    if (!response.ok) {
+        throw new Error(\`the chat webhook answered \${response.status}\`);
+    }
+};
+`,
+    );
+    writeFileSync(
+        path.join(project, "approval.ts"),
+        `import { ApprovalChannel, Workflow } from "${pkg.name}";
+
+/** Refunds: an approver decides each one from the page, told through the team's chat. */
+export function refunds() {
+    const approvals = new ApprovalChannel("refunds", {
+        approvers: ["@alice", "@bob"],
+        // Relative to the Pulumi program's directory, as a workerEntry.
+        notifierEntry: "notifier.ts",
+        notifierEnvironment: { CHAT_WEBHOOK_URL: "https://chat.example.com/hooks/refunds" },
+    });
+    const workflow = new Workflow("refunds", {
+        definition: {
+            StartAt: "Approve refund",
+            States: {
+                "Approve refund": approvals.waitForApproval({
+                    title: "States.Format('Refund {} EUR to {}', $.amount, $.customerId)",
+                    details: "$.reason",
+                    timeoutSeconds: 3 * 86_400,
+                    catch: [{ ErrorEquals: ["Approval.Rejected", "States.Timeout"], ResultPath: "$.error", Next: "Refund refused" }],
+                    next: "Refunded",
+                }),
+                Refunded: { Type: "Succeed" },
+                "Refund refused": { Type: "Fail", ErrorPath: "$.error.Error", CausePath: "$.error.Cause" },
+            },
+        },
+    });
+    return { stateMachineArn: workflow.stateMachineArn, approvalPageUrl: approvals.pageUrl };
+}
+`,
+    );
+    // Records it (deployed and in preview), reads what it registered and judges it with the shipped runner;
+    // then calls the notifier, as the requester does, against a webhook on loopback.
+    writeFileSync(
+        path.join(project, "approval-check.ts"),
+        `import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type * as pulumi from "@pulumi/pulumi";
+import { recordProgram, runPolicies, type ProgramRun } from "${pkg.name}/policy";
+import { refunds } from "./approval";
+import { notifier } from "./notifier";
+
+const one = (run: ProgramRun, type: string, name: string) => {
+    const found = run.resources.filter((r) => r.type === type && r.name === name);
+    if (found.length !== 1) {
+        throw new Error(\`\${found.length} \${type} named \${name}\`);
+    }
+    return found[0]!;
+};
+
+/** A function's bundle: its index.mjs, and the sources its source map names. */
+async function bundle(run: ProgramRun, name: string): Promise<{ text: string; sources: string[] }> {
+    const code = one(run, "aws:lambda/function:Function", name).inputs["code"] as pulumi.asset.AssetArchive;
+    const assets = (await code.assets) as Record<string, pulumi.asset.StringAsset>;
+    const map = JSON.parse((await assets["index.mjs.map"]?.text) ?? "{}") as { sources?: string[] };
+    return {
+        text: (await assets["index.mjs"]?.text) ?? "",
+        sources: (map.sources ?? []).filter((s) => s.includes("handlers/approval/") || s.endsWith("notifier.ts")),
+    };
+}
+
+async function main(): Promise<void> {
+    const deployed = await recordProgram(refunds, { stack: "dev" });
+    const preview = await recordProgram(refunds, { stack: "dev", preview: true });
+    const definition = JSON.parse(
+        one(deployed, "aws:sfn/stateMachine:StateMachine", "refunds-state-machine").inputs["definition"] as string,
+    ) as { States: Record<string, unknown> };
+    const answers = deployed.resources
+        .filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && /-answer(-\\d+)?$/.test(r.name))
+        .map((r) => ({ role: r.inputs["role"], statements: JSON.parse(r.inputs["policy"] as string).Statement }));
+
+    const posted: unknown[] = [];
+    const hook = createServer((request, response) => {
+        let body = "";
+        request.on("data", (chunk) => (body += chunk));
+        request.on("end", () => {
+            posted.push(JSON.parse(body));
+            response.end("ok");
+        });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
+    process.env["CHAT_WEBHOOK_URL"] = \`http://127.0.0.1:\${(hook.address() as AddressInfo).port}/\`;
+    await notifier({
+        approver: "@alice",
+        title: "Refund 40 EUR to c-1",
+        details: "Damaged in transit.",
+        link: "https://page.example.com/abc?a=%40alice&e=1&k=k1&s=sig",
+        expiresAt: "2030-01-01T00:00:00.000Z",
+        requestedBy: "refunds (execution e-1)",
+        approvalId: "abc",
+    });
+    hook.close();
+
+    const verdict = async (run: ProgramRun) => {
+        const { violations, undecided } = await runPolicies(run);
+        return {
+            violations: violations.map((v) => \`\${v.level} \${v.policy} \${v.urn?.split("::").pop() ?? ""}\`),
+            undecided: undecided.length,
+        };
+    };
+    console.log(
+        JSON.stringify({
+            components: deployed.resources.filter((r) => r.type.startsWith("callback:")).map((r) => \`\${r.type} \${r.name}\`),
+            topics: deployed.resources.filter((r) => r.type === "aws:sns/topic:Topic").map((r) => r.name),
+            subscriptions: deployed.resources.filter((r) => r.type === "aws:sns/topicSubscription:TopicSubscription").length,
+            state: definition.States["Approve refund"],
+            machineArn: deployed.exports["stateMachineArn"],
+            approvalPageUrl: deployed.exports["approvalPageUrl"],
+            answers,
+            requester: await bundle(deployed, "refunds-worker"),
+            page: await bundle(deployed, "refunds-page"),
+            posted,
+            deployed: await verdict(deployed),
+            preview: await verdict(preview),
+        }),
+    );
+}
+main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+});
 `,
     );
     writeFileSync(
@@ -325,6 +474,8 @@ export async function check(): Promise<LocalRunReport> {
         `callback-workflow/policy: ${judged.policies} policies over ${judged.resources} resources: ${judged.deployed.violations.join(", ")}`,
     );
 
+    await approvalStep(project);
+
     step(
         "starting the pack the package ships, as `pulumi preview --policy-pack node_modules/callback-workflow/policy` does…",
     );
@@ -412,10 +563,101 @@ export async function check(): Promise<LocalRunReport> {
 process.exit(failed ? 1 : 0);
 
 /**
- * examples/orders as its reader gets it: the project copied, the package installed from the tarball
- * (the peers from its own package.json), type-checked with its own tsconfig, and its program run from
- * the project's directory under Pulumi's mocked runtime.
+ * The consumer's approval step (approval.ts, approval-check.ts): an ApprovalChannel with a notifier of its
+ * own and a Workflow with `waitForApproval`, from the installed package. The requester (with the notifier)
+ * and the page are bundled inside the consumer from the shipped `handlers/approval/` sources, where the
+ * package's root is node_modules/callback-workflow; the state is an approval step; the page and the
+ * requester answer that state machine only; the shipped runner finds no violation, deployed or in
+ * preview; the notifier, called as the requester calls it, posts the approver's link.
  */
+async function approvalStep(project) {
+    step("an approval step of the consumer's own: ApprovalChannel with its notifier, waitForApproval…");
+    const out = JSON.parse(
+        execFileSync(process.execPath, ["build/approval-check.js"], {
+            cwd: project,
+            encoding: "utf8",
+            timeout: 120_000,
+        }),
+    );
+    const problems = [];
+    const expect = (holds, what) => {
+        if (!holds) problems.push(what);
+    };
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    for (const component of ["ApprovalChannel refunds", "CallbackChannel refunds", "Workflow refunds"]) {
+        expect(out.components.includes(`callback:index:${component}`), `no ${component}: ${out.components.join(", ")}`);
+    }
+    expect(
+        !out.topics.includes("refunds-approvers") && out.subscriptions === 0,
+        "a notifier of one's own needs no topic",
+    );
+    const state = out.state ?? {};
+    expect(state.Resource === "arn:aws:states:::sqs:sendMessage.waitForTaskToken", `Resource ${state.Resource}`);
+    expect(state.TimeoutSeconds === 259_200 && !("HeartbeatSeconds" in state), "TimeoutSeconds, no HeartbeatSeconds");
+    expect(state.ResultPath === "$.approval" && state.Next === "Refunded", "the decision under $.approval, then Next");
+    expect(
+        same(state.Catch, [
+            { ErrorEquals: ["Approval.Rejected", "States.Timeout"], ResultPath: "$.error", Next: "Refund refused" },
+        ]),
+        `Catch ${JSON.stringify(state.Catch)}`,
+    );
+    const body = state.Parameters?.MessageBody ?? {};
+    expect(body["TaskToken.$"] === "$$.Task.Token" && !("Input.$" in body), "the token in the message, not the state");
+    expect(
+        same(body.Approval, {
+            "title.$": "States.Format('Refund {} EUR to {}', $.amount, $.customerId)",
+            "details.$": "$.reason",
+            approvers: ["@alice", "@bob"],
+            "requestedBy.$": "States.Format('{} (execution {})', $$.StateMachine.Name, $$.Execution.Name)",
+            timeoutSeconds: 259_200,
+        }),
+        `the message's Approval ${JSON.stringify(body.Approval)}`,
+    );
+    const grants = Object.fromEntries(
+        out.answers
+            .map((a) => [a.role, a.statements.map((s) => [s.Action, s.Resource])])
+            .sort(([a], [b]) => a.localeCompare(b)),
+    );
+    const answer = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"];
+    expect(
+        same(grants, {
+            "refunds-page-role-0a1b2c3": [[answer, out.machineArn]],
+            "refunds-worker-role-0a1b2c3": [[["states:SendTaskFailure"], out.machineArn]],
+        }),
+        `the answer grants ${JSON.stringify(grants)} (machine ${out.machineArn})`,
+    );
+    expect(/^https:\/\/.+\.execute-api\./.test(out.approvalPageUrl ?? ""), `approvalPageUrl ${out.approvalPageUrl}`);
+    // Bundled inside the consumer: the requester from its directory (the notifier, the shipped requester),
+    // the page from the installed package's root.
+    const shipped = `node_modules/${pkg.name}/handlers/approval/requester.ts`;
+    expect(out.requester.text.includes("consumer-chat-notifier"), "the requester bundles the consumer's notifier");
+    expect(
+        out.requester.sources.some((s) => s.endsWith(shipped)) &&
+            out.requester.sources.some((s) => s.endsWith("notifier.ts") && !s.includes("node_modules")),
+        `the requester's sources ${JSON.stringify(out.requester.sources)}`,
+    );
+    expect(
+        out.page.sources.some((s) => s.endsWith("handlers/approval/page.ts")) &&
+            out.page.text.includes("Approval.Rejected"),
+        `the page's sources ${JSON.stringify(out.page.sources)}`,
+    );
+    const [posted] = out.posted;
+    expect(
+        out.posted.length === 1 &&
+            posted.to === "@alice" &&
+            posted.text.includes("https://page.example.com/abc?a=%40alice&e=1&k=k1&s=sig"),
+        `the notifier posted ${JSON.stringify(out.posted)}`,
+    );
+    expect(same(out.deployed.violations, []), `deployed: ${out.deployed.violations.join(", ")}`);
+    expect(same(out.preview.violations, []), `preview: ${out.preview.violations.join(", ")}`);
+    if (problems.length > 0) {
+        throw new Error(`the consumer's approval step:\n- ${problems.join("\n- ")}`);
+    }
+    step(
+        `approval step: requester ${(out.requester.text.length / 1024).toFixed(0)} kB with the consumer's notifier, page ${(out.page.text.length / 1024).toFixed(0)} kB, bundled from node_modules/${pkg.name}; no violation (${out.preview.undecided} undecided in preview)`,
+    );
+}
+
 /**
  * Starts the policy pack in `dir` as the Pulumi CLI does (its `main` under Node, from its directory): the
  * analyzer prints the port of its gRPC server on stdout once every policy module has loaded, its npm
@@ -451,6 +693,12 @@ function startsAnalyzer(dir) {
     });
 }
 
+/**
+ * examples/orders as its reader gets it: the project copied, the package installed from the tarball
+ * (the peers from its own package.json), type-checked with its own tsconfig, and its program run from
+ * the project's directory under Pulumi's mocked runtime with its dev stack's configuration (as the
+ * Pulumi CLI merges Pulumi.dev.yaml with Pulumi.yaml's defaults).
+ */
 async function exampleProject(tarball) {
     const project = path.join(dir, "orders");
     step("examples/orders: copying the project and installing the tarball into it…");
@@ -467,6 +715,14 @@ async function exampleProject(tarball) {
         cwd: project,
         stdio: "inherit",
     });
+    // The dev stack's configuration, read by this repository's copy of the CLI's rules.
+    const { cliStackConfig } = createRequire(import.meta.url)(path.join(ROOT, "build", "local", "cli-config.js"));
+    const read = (file) => readFileSync(path.join(project, file), "utf8");
+    const dev = cliStackConfig("dev", read("Pulumi.yaml"), read("Pulumi.dev.yaml"));
+    if (dev.problems.length > 0) {
+        throw new Error(`examples/orders: the Pulumi CLI would refuse its dev stack:\n${dev.problems.join("\n")}`);
+    }
+    const devConfig = Object.fromEntries([...dev.config].map(([key, value]) => [key, value.text]));
     writeFileSync(
         path.join(project, "run-mocked.js"),
         `const pulumi = require("@pulumi/pulumi");
@@ -475,7 +731,12 @@ pulumi.runtime.setMocks(
     {
         newResource: (args) => {
             registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-            return { id: \`\${args.name}-id\`, state: { ...args.inputs, name: \`\${args.name}-0a1b2c3\`, arn: \`arn:aws:mock:::\${args.name}\` } };
+            const state = { ...args.inputs, name: \`\${args.name}-0a1b2c3\`, arn: \`arn:aws:mock:::\${args.name}\` };
+            // An HTTP API's endpoint, as API Gateway gives it (the approval page's URL).
+            if (args.type === "aws:apigatewayv2/api:Api") {
+                state.apiEndpoint = \`https://\${args.name}-id.execute-api.eu-west-1.amazonaws.com\`;
+            }
+            return { id: \`\${args.name}-id\`, state };
         },
         call: (args) =>
             args.token === "aws:index/getCallerIdentity:getCallerIdentity"
@@ -490,6 +751,7 @@ pulumi.runtime.setMocks(
     "dev",
     false,
 );
+pulumi.runtime.setAllConfig(${JSON.stringify(devConfig)});
 const program = require("./bin/index.js");
 program.stateMachineArn.apply(async () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -498,7 +760,10 @@ program.stateMachineArn.apply(async () => {
         JSON.stringify({
             components: registered.filter((r) => r.type.startsWith("callback:")).map((r) => \`\${r.type} \${r.name}\`),
             workers: registered.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.name),
-            grants: registered.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.endsWith("-answer")).map((r) => r.name),
+            answers: registered
+                .filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && /-answer(-\\d+)?$/.test(r.name))
+                .map((r) => [r.inputs.role, JSON.parse(r.inputs.policy).Statement.map((s) => [s.Action, s.Resource])]),
+            approvalPageUrl: await new Promise((resolve) => program.approvalPageUrl.apply(resolve)),
             definition: machine ? JSON.parse(machine.inputs.definition) : null,
         }),
     );
@@ -511,12 +776,14 @@ program.stateMachineArn.apply(async () => {
     );
     const want = {
         components: [
+            "callback:index:ApprovalChannel approvals",
+            "callback:index:CallbackChannel approvals",
             "callback:index:CallbackChannel credit",
             "callback:index:CallbackChannel stock",
             "callback:index:Workflow orders",
         ],
-        workers: ["credit-worker", "stock-worker"],
-        grants: ["orders.credit-answer", "orders.stock-answer"],
+        // The approval channel's requester (its worker) and its page, bundled from the installed package.
+        workers: ["approvals-page", "approvals-worker", "credit-worker", "stock-worker"],
     };
     for (const [key, value] of Object.entries(want)) {
         if (JSON.stringify([...out[key]].sort()) !== JSON.stringify(value)) {
@@ -529,8 +796,34 @@ program.stateMachineArn.apply(async () => {
     if (!states.includes("Check credit and reserve stock") || !states.includes("Pick each item")) {
         throw new Error(`examples/orders rendered a definition without its Parallel and Map: ${states.join(", ")}`);
     }
+    // Each worker, and the approval page, answers the orders machine only; the requester may only fail.
+    const machineArn = "arn:aws:mock:::orders-state-machine";
+    const answer = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"];
+    const answers = JSON.stringify(Object.fromEntries([...out.answers].sort(([a], [b]) => a.localeCompare(b))));
+    const wantAnswers = JSON.stringify({
+        "approvals-page-role-0a1b2c3": [[answer, machineArn]],
+        "approvals-worker-role-0a1b2c3": [[["states:SendTaskFailure"], machineArn]],
+        "credit-worker-role-0a1b2c3": [[answer, machineArn]],
+        "stock-worker-role-0a1b2c3": [[answer, machineArn]],
+    });
+    if (answers !== wantAnswers) {
+        throw new Error(`examples/orders: the answer grants are ${answers}, expected ${wantAnswers}`);
+    }
+    const approval = out.definition.States["Approve large order"] ?? {};
+    const approvers = JSON.parse(devConfig["orders:approvers"] ?? "null");
+    if (
+        approval.TimeoutSeconds !== 86_400 ||
+        "HeartbeatSeconds" in approval ||
+        JSON.stringify(approval.Parameters?.MessageBody?.Approval?.approvers) !== JSON.stringify(approvers) ||
+        typeof approval.Parameters?.MessageBody?.Approval?.["title.$"] !== "string"
+    ) {
+        throw new Error(`examples/orders: the approval step is ${JSON.stringify(approval)}`);
+    }
+    if (!/^https:\/\/.+\.execute-api\./.test(out.approvalPageUrl ?? "")) {
+        throw new Error(`examples/orders: approvalPageUrl is ${JSON.stringify(out.approvalPageUrl)}`);
+    }
     step(
-        `examples/orders: ${out.components.length} components, workers ${out.workers.join(", ")}, ${states.length} states`,
+        `examples/orders: ${out.components.length} components, workers ${out.workers.join(", ")}, ${states.length} states, approvers ${approvers.join(", ")}`,
     );
 
     // The example's workflow offline, as its README tells a consumer to run it: both workers answer.
@@ -547,6 +840,9 @@ program.stateMachineArn.apply(async () => {
                 expect,
                 "--time-scale",
                 "100",
+                // Its stacks name their approvers (the orders here are below its approvalThreshold).
+                "--config",
+                `approvers=${devConfig["orders:approvers"]}`,
                 "--json",
             ],
             { cwd: project, encoding: "utf8", timeout: 120_000 },

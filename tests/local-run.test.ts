@@ -141,6 +141,8 @@ describe("local harness: the example consumer project's workflow (examples/order
         rootDirectory: project,
         project: "orders",
         workflow: "orders",
+        // Its stacks name their approvers (the orders above its approvalThreshold wait for one).
+        config: { approvers: JSON.stringify(["orders-lead@example.com"]) },
         input,
         timeScale: 100,
     });
