@@ -17,7 +17,7 @@ import {
     SendTaskFailureCommand,
     SendTaskHeartbeatCommand,
     SendTaskSuccessCommand,
-    SFNClient,
+    type SFNClient,
 } from "@aws-sdk/client-sfn";
 import { describeError, redactToken } from "../callback/message";
 import { APPROVAL_LIMITS, REJECTED_ERROR, type ApprovalItem, type ApprovedOutput, type Decision } from "./contract";
@@ -38,7 +38,10 @@ import {
     type KeyRingSnapshot,
     type SignedLink,
 } from "./links";
+import { sfnClient } from "./sfn";
 import type { ApprovalStore } from "./store";
+
+export { sfnClient };
 
 export interface PageRequest {
     /** `GET`, `HEAD`, `POST`, ... */
@@ -116,23 +119,6 @@ function notApplied(error: unknown): boolean {
     return (
         NOT_APPLIED_ERRORS.has(describeError(error).name) || (typeof code === "string" && NOT_CONNECTED_CODES.has(code))
     );
-}
-
-/** A Step Functions client with bounded attempts, as the callback worker's. */
-export function sfnClient(
-    options: { readonly endpoint?: string; readonly callTimeoutMs?: number; readonly maxAttempts?: number } = {},
-): SFNClient {
-    const timeout = options.callTimeoutMs ?? 3000;
-    return new SFNClient({
-        ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-        maxAttempts: options.maxAttempts ?? 3,
-        requestHandler: {
-            connectionTimeout: Math.min(1000, timeout),
-            requestTimeout: timeout,
-            throwOnRequestTimeout: true,
-            socketTimeout: timeout,
-        },
-    });
 }
 
 const HTML = "text/html; charset=utf-8";

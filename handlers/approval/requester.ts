@@ -48,7 +48,7 @@ import {
 import { APPROVAL_LIMITS, isApprover, newPendingApproval, type ApprovalItem } from "./contract";
 import { SecretsManagerKeyRing } from "./key-ring";
 import { linkUrl, signLink, type KeyRing, type KeyRingSnapshot } from "./links";
-import { sfnClient } from "./page";
+import { sfnClient } from "./sfn";
 import { ApprovalStore } from "./store";
 
 /** The error `SendTaskFailure` carries for a request the requester cannot turn into an approval. */
