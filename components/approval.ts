@@ -77,6 +77,9 @@ export const APPROVAL_REQUESTER_ENTRY = "handlers/approval/requester-handler.ts"
 export const APPROVAL_PAGE_ENTRY = "handlers/approval/page-handler.ts";
 const REQUESTER_SOURCES = "handlers/approval/requester.ts";
 
+/** The longest approvers list (as JSON) the page's environment holds: Lambda allows 4 KB of variables. */
+const MAX_APPROVERS_JSON = 3000;
+
 /** The page's requests per second and burst, per stage, unless given (`pageThrottle`). */
 export const DEFAULT_PAGE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
 
@@ -324,6 +327,12 @@ function validate(
         ),
         ...approverProblems("approvers", args.approvers, args.notifierEntry === undefined, true),
     ];
+    if (Array.isArray(args.approvers) && JSON.stringify(args.approvers).length > MAX_APPROVERS_JSON) {
+        problems.push({
+            key: "approvers",
+            reason: `must fit in the page's environment (at most ${MAX_APPROVERS_JSON} characters as JSON, within Lambda's 4 KB of variables) so it can refuse the links of removed approvers (got ${JSON.stringify(args.approvers).length}).`,
+        });
+    }
     for (const key of Object.keys(args.notifierEnvironment ?? {})) {
         if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key) || /^APPROVAL_/.test(key)) {
             problems.push({
@@ -517,6 +526,8 @@ export class ApprovalChannel extends pulumi.ComponentResource implements Answeri
                         APPROVAL_TABLE_NAME: table.name,
                         APPROVAL_KEY_RING_SECRET_ID: secret.arn,
                         APPROVAL_CALL_TIMEOUT_MS: "2000",
+                        // The approvers now: removing one revokes their outstanding links.
+                        APPROVAL_APPROVERS: JSON.stringify(this.approvers),
                     },
                 },
                 tags,

@@ -259,6 +259,7 @@ describe("ApprovalChannel", function () {
         assert.equal(requester["APPROVAL_TOPIC_ARN"], TOPIC);
         assert.match(requester["APPROVAL_PAGE_URL"] ?? "", /^https:\/\/[^/]+\.execute-api\.[^/]+\.amazonaws\.com$/);
         const page = env("refunds-page");
+        assert.deepEqual(JSON.parse(page["APPROVAL_APPROVERS"] ?? ""), APPROVERS, "removing one revokes their links");
         assert.equal(page["APPROVAL_TABLE_NAME"], "refunds-approvals-0a1b2c3");
         assert.equal(page["APPROVAL_KEY_RING_SECRET_ID"], SECRET);
         // Each function is its own bundle: the requester with the SNS notifier, the page with the form.

@@ -411,6 +411,29 @@ describe("approval page (HTTP, loopback DynamoDB and Step Functions)", function 
         }
     });
 
+    it("must refuse the links of someone no longer among the channel's approvers (APPROVAL_APPROVERS)", async () => {
+        const { item, url } = await seed({}, "bob@example.com");
+        // The same fakes, a page that knows the channel's approvers now: bob has been removed.
+        const current = new ApprovalPage({
+            store,
+            keyRing: ring,
+            sfn: rig.sfnClient(),
+            approvers: ["alice@example.com"],
+            logger,
+        });
+        const link = new URL(url);
+        const asked = await current.handleRequest({
+            method: "GET",
+            path: link.pathname,
+            query: link.search.slice(1),
+            headers: {},
+        });
+        assert.equal(asked.status, 403);
+        assert.ok(logs.some((l) => l.message === "Approval link for someone no longer an approver of the channel"));
+        assert.equal((await store.getApproval(item.approvalId))?.status, "pending");
+        assert.equal((await request(url)).status, 200, "a page without the list goes by the item's");
+    });
+
     it("must redeliver a recorded, undelivered decision on the next visit of a link, once it is a minute old", async () => {
         // A page that recorded the decision and then could neither tell Step Functions nor take it back.
         const { item, url } = await seed();

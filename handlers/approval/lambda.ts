@@ -67,13 +67,32 @@ export function createApprovalPageHandler(env: NodeJS.ProcessEnv = process.env):
     const timeout = Number(env["APPROVAL_CALL_TIMEOUT_MS"] ?? 2000);
     const callTimeoutMs = Number.isInteger(timeout) && timeout >= 100 && timeout <= 10_000 ? timeout : 2000;
     const logger = new Logger(env["POWERTOOLS_SERVICE_NAME"] ? {} : { serviceName: "approval-page" });
+    const approvers = parseApprovers(env["APPROVAL_APPROVERS"]);
     const approvalPage = new ApprovalPage({
         store: new ApprovalStore({ tableName, callTimeoutMs }),
         keyRing: new SecretsManagerKeyRing({ secretId, callTimeoutMs }),
         sfn: sfnClient({ callTimeoutMs }),
         // One attempt per SendTask*: a retry after a lost answer would see the delivered task as closed.
         sfnSend: sfnClient({ callTimeoutMs, maxAttempts: 1 }),
+        ...(approvers !== undefined ? { approvers } : {}),
         logger,
     });
     return createFunctionUrlHandler(approvalPage, logger);
+}
+
+/** `APPROVAL_APPROVERS`: the channel's approvers as a JSON list of strings, or unset. */
+function parseApprovers(raw: string | undefined): string[] | undefined {
+    if (raw === undefined || raw === "") {
+        return undefined;
+    }
+    let list: unknown;
+    try {
+        list = JSON.parse(raw);
+    } catch {
+        list = undefined;
+    }
+    if (!Array.isArray(list) || !list.every((a) => typeof a === "string")) {
+        throw new Error("APPROVAL_APPROVERS must be a JSON list of approver ids.");
+    }
+    return list;
 }

@@ -95,6 +95,12 @@ export interface ApprovalPageOptions {
      * sending it (a page's Lambda runs at most 25 s). Default 60 s.
      */
     readonly redeliverAfterSeconds?: number;
+    /**
+     * The channel's approvers now (env `APPROVAL_APPROVERS`): a link of someone no longer among them is
+     * refused though the item lists them, so removing an approver revokes their links at once. Default:
+     * the item's list alone.
+     */
+    readonly approvers?: readonly string[];
 }
 
 /** Step Functions' answers for a task that can no longer be answered. */
@@ -227,6 +233,10 @@ export class ApprovalPage {
         const logKeys = { approvalId, approver: link.approver, executionId: item.executionArn };
         if (!item.approvers.includes(link.approver)) {
             this.logger.warn("Approval link for someone not among the approvers", logKeys);
+            return forbidden();
+        }
+        if (this.options.approvers !== undefined && !this.options.approvers.includes(link.approver)) {
+            this.logger.warn("Approval link for someone no longer an approver of the channel", logKeys);
             return forbidden();
         }
         if (item.status !== "pending") {
