@@ -71,6 +71,14 @@ async function decideOverHttp(link: string, decision: "approve" | "reject", comm
     return posted.status;
 }
 
+interface CliRun {
+    readonly code: number;
+    readonly stdout: string;
+    readonly stderr: string;
+    readonly observed: Observed;
+    readonly posted: number | undefined;
+}
+
 interface Run {
     readonly report: ScenarioReport;
     /** Everything the scenario printed (its own lines through `say`). */
@@ -111,8 +119,8 @@ describe("npm start -- --scenario human-approval: a person decides on the local 
     this.timeout(60_000);
     let stack: RenderedStack;
     let approved: Settled<Run>;
-    let nobody: Settled<Run>;
-    let rejectedJson: Settled<{ code: number; stdout: string; stderr: string; observed: Observed; posted: number }>;
+    let rejectedJson: Settled<CliRun>;
+    let nobodyText: Settled<CliRun>;
     let inBrowser: Settled<Run>;
     let browser: Settled<LaunchedBrowser>;
 
@@ -140,11 +148,49 @@ describe("npm start -- --scenario human-approval: a person decides on the local 
         }));
     }
 
+    /**
+     * The scenario through the command line's own function, `runCli`; `decide` answers the first link
+     * printed (stdout, or stderr with --json). `onStarted`: its render is over, its harness up.
+     */
+    async function cli(
+        argv: readonly string[],
+        decide?: (link: string) => Promise<number>,
+        onStarted?: () => void,
+    ): Promise<CliRun> {
+        const stdout: string[] = [];
+        const stderr: string[] = [];
+        let harness: LocalApprovalHarness | undefined;
+        let posted: Settled<number> | undefined;
+        const watch = (into: string[]) => (text: string) => {
+            into.push(text);
+            const [link] = linksIn(text);
+            if (link !== undefined && decide !== undefined) {
+                posted ??= settle(decide(link));
+            }
+        };
+        const code = await runCli(
+            ["--scenario", "human-approval", ...argv],
+            { stdout: watch(stdout), stderr: watch(stderr) },
+            {
+                onApprovalStarted: (started) => {
+                    harness = started;
+                    onStarted?.();
+                },
+            },
+        );
+        return {
+            code,
+            stdout: stdout.join("\n"),
+            stderr: stderr.join("\n"),
+            observed: observed(harness),
+            posted: posted === undefined ? undefined : await outcome(posted),
+        };
+    }
+
     before(async () => {
         browser = settle(launchBrowser());
         stack = await renderScenarioStack(undefined, "dev", "human-approval");
         approved = settle(run(25, (link) => decideOverHttp(link, "approve", "Looks right.")));
-        nobody = settle(run(1000));
         // Started once the browser is up: no browser fails the test at once (never a skip).
         inBrowser = settle(
             outcome(browser).then(({ browser: chromium }) =>
@@ -163,39 +209,21 @@ describe("npm start -- --scenario human-approval: a person decides on the local 
                 }),
             ),
         );
-        // Through the command line's own function: its render is the only other one, and runs alone.
+        // Through the command line's own function. A render runs alone (the mocked runtime is one per
+        // process): the second command starts once the first's harness is up.
+        let rendered: () => void = () => undefined;
+        const firstRendered = new Promise<void>((resolve) => (rendered = resolve));
         rejectedJson = settle(
-            (async () => {
-                const stdout: string[] = [];
-                const stderr: string[] = [];
-                let harness: LocalApprovalHarness | undefined;
-                let posted: Settled<number> | undefined;
-                const code = await runCli(
-                    ["--scenario", "human-approval", "--time-scale", "25", "--json"],
-                    {
-                        stdout: (text) => stdout.push(text),
-                        stderr: (text) => {
-                            stderr.push(text);
-                            const [link] = linksIn(text);
-                            if (link !== undefined) {
-                                posted ??= settle(decideOverHttp(link, "reject", "Over budget: wait for Q3."));
-                            }
-                        },
-                    },
-                    { onApprovalStarted: (started) => (harness = started) },
-                );
-                return {
-                    code,
-                    stdout: stdout.join("\n"),
-                    stderr: stderr.join("\n"),
-                    observed: observed(harness),
-                    posted: posted === undefined ? 0 : await outcome(posted),
-                };
-            })(),
+            cli(
+                ["--time-scale", "25", "--json"],
+                (link) => decideOverHttp(link, "reject", "Over budget: wait for Q3."),
+                () => rendered(),
+            ),
         );
+        nobodyText = settle(firstRendered.then(() => cli(["--time-scale", "1000"])));
     });
     after(async () => {
-        await Promise.all([approved, nobody, rejectedJson, inBrowser]);
+        await Promise.all([approved, nobodyText, rejectedJson, inBrowser]);
         const launched = await browser;
         if (launched.ok) {
             await launched.value.close();
@@ -260,17 +288,27 @@ describe("npm start -- --scenario human-approval: a person decides on the local 
         assert.ok(!JSON.stringify(report).includes(links[0] ?? ""), "the link is not in the report");
     });
 
-    it("must end in States.Timeout, exit 1 by the report, when nobody decides", async () => {
-        const { report, printed, observed: seen } = await outcome(nobody);
-        assert.equal(linksIn(printed).length, 1, "the link was printed");
-        assert.equal(report.status, "FAILED");
-        assert.equal(report.error, "States.Timeout");
-        assert.equal(report.asExpected, false, "no decision: not the path of one");
-        assert.equal(report.expected, "SUCCEEDED on Approve, FAILED (Approval.Rejected) on Reject");
-        assert.equal(report.expectedBecause, "nobody decided within the task's 750 s");
-        assert.equal(report.approval?.decision, null);
-        assert.match(report.snsMessages[0]?.message ?? "", /failed: \{"Error":"States.Timeout"/);
-        assertRun(seen, printed, JSON.stringify(report));
+    it("must print the trace, the link at column 0 and the summary on stdout; nobody deciding ends in States.Timeout, exit 1", async () => {
+        const { code, stdout, stderr, observed: seen } = await outcome(nobodyText);
+        assert.equal(code, 1, "no decision: not the path of one");
+        assert.equal(stderr, "");
+        assert.match(
+            stdout,
+            /^Scenario human-approval: a person decides in a browser, .*\n\(local harness: the dev stack's definition with approvers \[approver@example\.com\] \(the stack has none\), no heartbeatSeconds \(the stack's 300: an approval has no heartbeat\), taskTimeoutSeconds 750, the least the stack's retry settings allow/,
+        );
+        assert.equal(linksIn(stdout).length, 1, "the link, once, on a line of its own");
+        assert.match(stdout, /^\+ +[\d.]+ s {2}sqs {7}message \S+ sent \(token sha256:[0-9a-f]+\)$/m);
+        assert.match(stdout, /^Open the link in a browser and choose Approve or Reject/m);
+        assert.match(stdout, /^\+ +[\d.]+ s {2}state {5}failed {2}Start Task And Wait For Callback: States\.Timeout/m);
+        assert.match(
+            stdout,
+            /^\+ +[\d.]+ s {2}sns {7}published "Callback workflow failed": .* failed: \{"Error":"States\.Timeout"/m,
+        );
+        assert.match(
+            stdout,
+            /^FAILED \(States\.Timeout\) in \d+ ms \(\d+ s of stack time\); expected SUCCEEDED on Approve, FAILED \(Approval\.Rejected\) on Reject: nobody decided within the task's 750 s$/m,
+        );
+        assertRun(seen, stdout);
     });
 
     it("must keep stdout one JSON document with --json, the link on stderr; Reject with a comment → FAILED with it as the cause, exit 0", async () => {
