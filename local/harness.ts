@@ -12,7 +12,7 @@ import { REPO_ROOT } from "../components/bundle";
 import { CONFIG_NAMESPACE } from "../components/config";
 import { LocalHarness, type Faults, type TraceEvent } from "./engine";
 import { evaluateProgram, readProgram, type LocalProgram } from "./program";
-import { resource, type ProgramRun } from "./pulumi-program";
+import { ofType, resource, type ProgramRun } from "./pulumi-program";
 import type { InMemoryQueue } from "./queue";
 import { stackConfig } from "./stack-config";
 
@@ -41,6 +41,51 @@ export interface RenderedStack {
     readonly workerEntry: string | undefined;
     /** Everything the harness runs, as the program registered it. */
     readonly program: LocalProgram;
+    /** The approval channel's resources, when the stack has approvers. */
+    readonly approval: RenderedApproval | undefined;
+}
+
+/** An approval channel as the program registered it: what the local approval scenario serves. */
+export interface RenderedApproval {
+    readonly approvers: readonly string[];
+    /** The approvals table's name and partition key. */
+    readonly tableName: string;
+    readonly partitionKey: string;
+    /** The link-signing key ring's secret (created without a value: the requester puts the first ring). */
+    readonly secretName: string;
+    readonly secretArn: string;
+    /** The approvers' topic and its email subscriptions, each with its filter policy. */
+    readonly topicArn: string;
+    readonly subscriptions: ReadonlyArray<{ readonly endpoint: string; readonly filterPolicy: string | undefined }>;
+    /** The page function's environment. */
+    readonly pageEnvironment: Readonly<Record<string, string>>;
+}
+
+/** The approval channel of the stack's program (its resources are `callback-*`), if it has one. */
+function renderedApproval(run: ProgramRun, approvers: readonly string[]): RenderedApproval | undefined {
+    if (approvers.length === 0) {
+        return undefined;
+    }
+    const table = resource(run, "aws:dynamodb/table:Table", "callback-approvals");
+    const secret = resource(run, "aws:secretsmanager/secret:Secret", "callback-link-keys");
+    const topic = resource(run, "aws:sns/topic:Topic", "callback-approvers");
+    const page = resource(run, "aws:lambda/function:Function", "callback-page");
+    const topicArn = topic.outputs["arn"] as string;
+    return {
+        approvers,
+        tableName: table.outputs["name"] as string,
+        partitionKey: table.inputs["hashKey"] as string,
+        secretName: secret.outputs["name"] as string,
+        secretArn: secret.outputs["arn"] as string,
+        topicArn,
+        subscriptions: ofType(run, "aws:sns/topicSubscription:TopicSubscription")
+            .filter((s) => s.inputs["topic"] === topicArn && s.inputs["protocol"] === "email")
+            .map((s) => ({
+                endpoint: s.inputs["endpoint"] as string,
+                filterPolicy: s.inputs["filterPolicy"] as string | undefined,
+            })),
+        pageEnvironment: (page.inputs["environment"] as { variables: Record<string, string> }).variables,
+    };
 }
 
 /**
@@ -67,6 +112,8 @@ export async function renderStack(
     const trigger = resource(run, "aws:lambda/eventSourceMapping:EventSourceMapping", "callback-trigger");
     const redrive = JSON.parse(queue.inputs["redrivePolicy"] as string) as { maxReceiveCount: number };
     const workerEntry = merged[`${CONFIG_NAMESPACE}:workerEntry`];
+    // The program has read it already (a malformed list would have failed it).
+    const approvers: unknown = JSON.parse(merged[`${CONFIG_NAMESPACE}:approvers`] ?? "[]");
     return {
         stack,
         definition: JSON.parse(machine.inputs["definition"] as string) as Record<string, unknown>,
@@ -79,6 +126,7 @@ export async function renderStack(
         workerTimeoutSeconds: worker.inputs["timeout"] as number,
         workerEntry: workerEntry === undefined || workerEntry === "" ? undefined : workerEntry,
         program: await readProgram(run),
+        approval: renderedApproval(run, Array.isArray(approvers) ? (approvers as string[]) : []),
     };
 }
 

@@ -85,12 +85,13 @@ export function printReport(
             readonly deadLetters: readonly unknown[];
         },
     json: boolean,
+    print: (text: string) => void = (text) => console.log(text),
 ): void {
     if (json) {
-        console.log(JSON.stringify(report, null, 2));
+        print(JSON.stringify(report, null, 2));
         return;
     }
-    console.log(
+    print(
         [
             "",
             ...summaryLines(report, report),

@@ -132,6 +132,11 @@ export interface FakeSecretsManagerOptions {
     readonly region?: string;
     /** For the ARNs. Default 123456789012. */
     readonly accountId?: string;
+    /**
+     * A secret's ARN, by name, when it must be a given one (a rendered stack's, which its functions are
+     * configured with). Default: the name, a hyphen and six random characters, as Secrets Manager makes it.
+     */
+    readonly arns?: Readonly<Record<string, string>>;
 }
 
 /** The Secrets Manager fake: start it, point a client's `endpoint` at {@link FakeSecretsManager.url}. */
@@ -200,8 +205,19 @@ export class FakeSecretsManager {
                 throw new Error(`Not a secret name: ${name}`);
             }
             // An ARN ends in the name, a hyphen and six random characters; kept across reset().
+            const given = this.options.arns?.[name];
+            if (
+                given !== undefined &&
+                !(
+                    /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(given) &&
+                    given.slice(0, -7).endsWith(`:secret:${name}`)
+                )
+            ) {
+                throw new Error(`Not an ARN of secret ${name}: ${given} (it ends in the name and six characters).`);
+            }
             const arn =
                 this.secrets.get(name)?.arn ??
+                given ??
                 `arn:aws:secretsmanager:${region}:${account}:secret:${name}-${randomBytes(6).toString("base64url").replace(/[-_]/g, "x").slice(0, 6)}`;
             this.secrets.set(name, {
                 name,

@@ -31,6 +31,8 @@ const SCENARIOS = {
     backlog: "the worker starts 1.5 visibility timeouts late: its beat on receive keeps the task alive → SUCCEEDED",
     crash: "the worker crashes on its first receive: redelivered one visibility timeout later → SUCCEEDED",
     hung: "Step Functions never answers the worker's first call: it times out, the SDK retries → SUCCEEDED",
+    "human-approval":
+        "a person decides in a browser, from the link printed: Approve → Notify Success → SUCCEEDED; Reject → Notify Failure → FAILED (Approval.Rejected); nobody → States.Timeout",
 };
 
 const HELP = "  -h, --help    print this usage";
@@ -63,15 +65,26 @@ is not an object; with the default worker, FAILED (Callback.Rejected) for {"deci
 SUCCEEDED otherwise; the no-answer scenarios fail at the heartbeat or the timeout. --expect overrides it.
 Scenarios:
 ${Object.entries(SCENARIOS)
-    .map(([name, about]) => `  ${name.padEnd(8)} ${about}`)
+    .map(([name, about]) => `  ${name.padEnd(14)} ${about}`)
     .join("\n")}
 The stack's own settings apply; the harness's clock runs --time-scale times faster (default per
-scenario: 1 for approve and reject, 10 for hung, 100 for the others). The trace shows stack time.
+scenario: 1 for approve, reject and human-approval, 10 for hung, 100 for the others). The trace shows
+stack time.
+human-approval renders the stack with approvers (its own, else approver@example.com, without the
+heartbeatSeconds and workerEntry approvers exclude), runs the approval requester as the program bundles
+it and serves the approval page on 127.0.0.1, with DynamoDB, SNS and Secrets Manager fakes. It prints
+the notification each approver would get, then its link on a line of its own, "approval link: URL" (on
+stderr with --json). Open the link in a browser and click Approve or Reject (a comment is optional).
+The expected outcome is the path of the decision, known once it is made: SUCCEEDED on Approve,
+FAILED (Approval.Rejected) with the comment as the cause on Reject. Nobody deciding within
+--timeout-seconds (default 300, or the least the stack's retry settings allow: 750 on dev) ends in
+States.Timeout, exit 1.
 Options:
   --scenario NAME        the scenario to run (default approve)
   --input JSON           the execution input (default the scenario's)
   --expect OUTCOME       the outcome expected: succeeded, failed or timed_out, optionally :ERROR (failed:Callback.Rejected)
-  --timeout-seconds N    re-render the definition with this taskTimeoutSeconds (checked like the stack's)
+  --timeout-seconds N    re-render the definition with this taskTimeoutSeconds (checked like the stack's);
+                         for human-approval, how long the approvers have
   --time-scale N         run the harness's clock N times faster than the wall clock (1 to 10000)
   --stack NAME           the stack whose Pulumi.<NAME>.yaml configures the definition (default dev)
   --json                 print one JSON report on stdout instead of the trace
