@@ -253,7 +253,7 @@ describe("npm start -- --scenario human-approval: a person decides on the local 
             /^Notification for approver@example\.com \(SNS topic callback-approvers-0a1b2c3: email to approver@example\.com\):$/m,
         );
         assert.match(printed, /^ {4}Subject: Approve execution local-1 of callback-state-machine-0a1b2c3$/m);
-        assert.match(printed, /^ {4}\{"order":42\}$/m, "the execution's input as the details");
+        assert.match(printed, /^ {4}> \{"order":42\}$/m, "the execution's input as the details, quoted");
         const links = linksIn(printed);
         assert.equal(links.length, 1);
         assert.match(
