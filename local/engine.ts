@@ -784,6 +784,19 @@ export class LocalHarness {
         parameters: unknown,
         token: string,
     ): Promise<unknown> {
+        // An ApprovalChannel's request waits for a person on its page, which only the human-approval
+        // scenario serves (on 127.0.0.1): elsewhere nobody could decide, so the task fails at once, saying so.
+        const page = this.options.program.queues.find((q) => q.url === queueUrl)?.consumer?.worker.environment[
+            "APPROVAL_PAGE_URL"
+        ];
+        if (page !== undefined && !/^http:\/\/127\.0\.0\.1[:/]/.test(page)) {
+            this.log("sfn", `${state} is an approval: no local page serves it`);
+            const error = new Error(
+                `Task "${state}" is an approval (an ApprovalChannel's): a person decides it on the approval page, which the local harness does not serve for your program. Give it a local handler that decides (runLocally's tasks: {"${state}": () => ({decision: "approved", approver: "you@example.com", comment: "", decidedAt: new Date().toISOString()})}).`,
+            );
+            error.name = "Local.ApprovalNotServed";
+            return Promise.reject(error);
+        }
         const heartbeat = plan.states.get(state)?.["HeartbeatSeconds"];
         const heartbeatSeconds = typeof heartbeat === "number" ? heartbeat : undefined;
         const params = isRecord(parameters) ? parameters : {};

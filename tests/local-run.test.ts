@@ -179,6 +179,29 @@ describe("local harness: the example consumer project's workflow (examples/order
         });
     });
 
+    it("must fail an approval step at once, saying why, unless a local handler decides it", async () => {
+        const items = [{ sku: "sku-apple", quantity: 1 }];
+        const large = { orderId: "o-3", customerId: "c-1", total: 1500, items };
+        const unserved = await runLocally({
+            ...options(large),
+            expect: { status: "FAILED", error: "Local.ApprovalNotServed" },
+        });
+        assert.ok(unserved.asExpected, `${unserved.status} ${unserved.error ?? ""}: ${unserved.cause ?? ""}`);
+        assert.match(unserved.cause ?? "", /Task "Approve large order" is an approval .* local handler that decides/);
+        const decided = await runLocally({
+            ...options(large),
+            tasks: {
+                "Approve large order": () => ({
+                    decision: "approved",
+                    approver: "orders-lead@example.com",
+                    comment: "",
+                    decidedAt: new Date().toISOString(),
+                }),
+            },
+        });
+        assert.equal(decided.status, "SUCCEEDED", `${decided.error ?? ""}: ${decided.cause ?? ""}`);
+    });
+
     it("must take its Choice's IsPresent: false branch for an empty order (the interpreter alone would not)", async () => {
         const report = await runLocally({
             ...options({ orderId: "o-2", customerId: "c-1", total: 0, items: [] }),
