@@ -200,6 +200,16 @@ describe("local harness: the example consumer project's workflow (examples/order
             },
         });
         assert.equal(decided.status, "SUCCEEDED", `${decided.error ?? ""}: ${decided.cause ?? ""}`);
+        const rejected = await runLocally({
+            ...options(large),
+            expect: { status: "FAILED", error: "Approval.Rejected" },
+            tasks: {
+                "Approve large order": () => {
+                    throw Object.assign(new Error("Over the customer's usual."), { name: "Approval.Rejected" });
+                },
+            },
+        });
+        assert.ok(rejected.asExpected, `${rejected.status} ${rejected.error ?? ""}: ${rejected.cause ?? ""}`);
     });
 
     it("must take its Choice's IsPresent: false branch for an empty order (the interpreter alone would not)", async () => {
