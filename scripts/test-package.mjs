@@ -27,7 +27,8 @@
  *   type-checks a script that calls `runLocally` from `callback-workflow/local`.
  * Then runs the slow tests kept out of `npm test`: tests/*.slow-test.ts (the plugin as the Pulumi
  * language host runs it, from a fresh checkout that builds itself; the fast ASL validator against
- * asl-validator as published over the whole corpus of definitions).
+ * asl-validator as published over the whole corpus of definitions; the policy pack on the corpus of
+ * other teams' programs and on malformed input).
  * Exits 0 when all holds; prints what failed and exits 1 otherwise. Keeps the folder with `--keep`.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";

@@ -69,6 +69,13 @@ interface Watched {
     readonly dialogs: string[];
 }
 
+/** Pages that fail the harness's checks (no lang, unlabelled controls, too wide, faint; no viewport meta). */
+const FAILING_PAGE = `<!doctype html><html><head><meta name="viewport" content="width=device-width">
+<style>body { margin: 0; color: #999; background: #aaa }</style></head>
+<body><p style="width: 600px">too wide, too faint</p><input id="nameless"><textarea name="note"></textarea>
+<label>wrapped <input id="wrapped"></label><input aria-label=" " id="blank"><input type="hidden"></body></html>`;
+const NO_VIEWPORT_PAGE = `<!doctype html><html lang="en"><p>no viewport meta tag</p></html>`;
+
 describe("approval page in a real browser (headless Chromium, loopback DynamoDB and Step Functions)", function () {
     // The browser's start is a second or two on an idle machine, more on a busy one.
     this.timeout(40_000);
@@ -386,6 +393,33 @@ describe("approval page in a real browser (headless Chromium, loopback DynamoDB 
             /^Executing inline script violates .*Content Security Policy directive 'script-src 'self''/,
         );
         assert.deepEqual(operations(), ["SendTaskHeartbeat"], "the GET's probe only");
+    });
+
+    it("must see with the harness's checks what they are for, on pages made to fail them", async () => {
+        // Pages of our own making, loaded in the phone tab as documents (a viewport meta applies on a
+        // navigation): the checks of the tests above must be able to fail.
+        const pages: Record<string, string> = { "/bad": FAILING_PAGE, "/no-viewport": NO_VIEWPORT_PAGE };
+        await phone.page.route("http://failing.test/**", (route) =>
+            route.fulfill({ contentType: "text/html", body: pages[new URL(route.request().url()).pathname] ?? "" }),
+        );
+        try {
+            await phone.page.goto("http://failing.test/bad");
+            assert.equal(await pageLang(phone.page), "");
+            assert.deepEqual(await unlabelledControls(phone.page), ["input#nameless", "textarea[note]", "input#blank"]);
+            assert.deepEqual(await phoneWidthProblems(phone.page), [
+                "the window is 600 px wide on a 375 px screen: the page is zoomed out",
+                "the page is 600 px wide in a 375 px viewport: it scrolls sideways",
+            ]);
+            const [faint] = await contrastOf(phone.page, "p");
+            assert.ok(faint !== undefined && faint.ratio < 1.5, JSON.stringify(faint));
+            await phone.page.goto("http://failing.test/no-viewport");
+            assert.match(
+                (await phoneWidthProblems(phone.page)).join(),
+                /^the window is 9\d\d px wide on a 375 px screen/,
+            );
+        } finally {
+            await phone.page.unroute("http://failing.test/**");
+        }
     });
 
     it(`must take a screenshot of the request page (to docs/images/ too with UPDATE_SCREENSHOTS=1)`, async () => {

@@ -5,7 +5,7 @@
  * (or, when it cannot be decided before the resources exist, left undecided by that policy), with no
  * other mandatory policy reporting. Nothing may throw.
  *
- * Alone: `npx mocha --no-config --no-parallel --enable-source-maps build/tests/policy-corpus.test.js`
+ * Alone: `npx mocha --no-config --no-parallel --enable-source-maps build/tests/policy-corpus.slow-test.js`
  * (without --no-config, .mocharc.json's spec adds every other test file to the one named).
  */
 import { strict as assert } from "node:assert";
