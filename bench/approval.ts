@@ -12,11 +12,11 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { APPROVAL_PAGE_ENTRY, APPROVAL_REQUESTER_ENTRY } from "../components/approval";
+import type * as Approval from "../components/approval";
 import { BUNDLE_ENTRY_FILE, bundleWorker, REPO_ROOT, writeBundle } from "../components/bundle";
 import { Progress } from "../scripts/progress";
 import { parseHelpOnly, runMain } from "../scripts/run-main";
-import { startApprovalRig } from "../tests/harness/approval";
+import type * as Rig from "../tests/harness/approval";
 
 const COLD_RUNS = 5;
 const REQUESTS = 200;
@@ -50,6 +50,11 @@ function coldStart(dir: string, env: Record<string, string>): number {
 
 async function main(): Promise<number> {
     parseHelpOnly(process.argv.slice(2));
+    // The heavy modules are loaded when it runs, not for --help (most of a command's start-up is the SDKs).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load (see above)
+    const { APPROVAL_PAGE_ENTRY, APPROVAL_REQUESTER_ENTRY } = require("../components/approval") as typeof Approval;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load (see above)
+    const { startApprovalRig } = require("../tests/harness/approval") as typeof Rig;
     const lines = [
         `Node ${process.version}, compiled JS.`,
         "",

@@ -18,8 +18,9 @@ import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { REPO_ROOT } from "../components/bundle";
-import { CallbackWorkflow } from "../components/callback-workflow";
-import { recordProgram, type ProgramRun } from "../policy/record";
+import type * as Component from "../components/callback-workflow";
+import type * as Record from "../policy/record";
+import type { ProgramRun } from "../policy/record";
 import { Progress } from "../scripts/progress";
 import { HelpRequest, parseFlags, runMain, UsageError } from "../scripts/run-main";
 import type { AslMeasurement, PackMeasurement, PackRun } from "./policy-child";
@@ -129,6 +130,11 @@ async function main(): Promise<number> {
         throw new UsageError(`--runs must be a whole number from 1 to 20 (got ${JSON.stringify(values.runs)}).`);
     }
 
+    // The heavy modules are loaded when it runs, not for --help (most of a command's start-up is the SDKs).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load (see above)
+    const { CallbackWorkflow } = require("../components/callback-workflow") as typeof Component;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load (see above)
+    const { recordProgram } = require("../policy/record") as typeof Record;
     progress.stage("policy: recording one CallbackWorkflow, deployed and in preview");
     await mkdir(WORK, { recursive: true });
     const program = (): void => {

@@ -31,9 +31,10 @@ import {
     REPO_ROOT,
     writeBundle,
 } from "../components/bundle";
-import { renderStack } from "../local/harness";
+import type * as Harness from "../local/harness";
 import { lambdaEnvironment } from "../local/lambda-process";
-import { FakeStepFunctions } from "../local/sfn-endpoint";
+import type { FakeStepFunctions } from "../local/sfn-endpoint";
+import type * as SfnEndpoint from "../local/sfn-endpoint";
 import { sqsEvent, sqsRecord } from "../tests/fixtures/records";
 import { Progress } from "../scripts/progress";
 import { HelpRequest, parseFlags, runMain, UsageError } from "../scripts/run-main";
@@ -222,6 +223,9 @@ async function main(): Promise<number> {
     // timeout, receive count, NODE_OPTIONS), and its Lambda timeout. Release 0.1.0 rendered the same
     // settings for dev, with a 100 s heartbeat interval and --enable-source-maps.
     progress.stage("worker: rendering the dev stack for the worker's environment");
+    // Loaded when it runs, not for --help (most of a command's start-up is the SDKs).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load
+    const { renderStack } = require("../local/harness") as typeof Harness;
     const dev = await renderStack("dev");
     const { POWERTOOLS_LOG_LEVEL: _level, ...deployedEnv } = dev.workerEnvironment;
     const { NODE_OPTIONS: _maps, ...withoutMaps } = deployedEnv;
@@ -267,6 +271,8 @@ async function main(): Promise<number> {
         },
     ];
 
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, as renderStack
+    const { FakeStepFunctions } = require("../local/sfn-endpoint") as typeof SfnEndpoint;
     const fake = await FakeStepFunctions.start({ latencyMs: LATENCY_MS });
     const samples = new Map<Variant, Sample[]>(variants.map((v) => [v, []]));
     try {

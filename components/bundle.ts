@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import type * as Pulumi from "@pulumi/pulumi";
 import { build, buildSync, type BuildOptions, type BuildResult, type Message } from "esbuild";
 import { DEFAULT_LAMBDA_RUNTIME, NODE_RUNTIME_TARGETS, type LambdaRuntime } from "./limits";
 
@@ -79,6 +79,10 @@ export interface WorkerBundle {
  * the program runs without the CLI (under mocks, in tests). A consumer's `workerEntry` resolves against it.
  */
 export function programDirectory(): string {
+    // Required here, not at the top: the commands that only need REPO_ROOT (every --help) start without
+    // loading the Pulumi SDK, most of their start-up time.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pulumi = require("@pulumi/pulumi") as typeof Pulumi;
     const root = pulumi.runtime.getRootDirectory();
     // Without the CLI the SDK answers the placeholder "rootDirectory", not a path.
     return path.isAbsolute(root) ? root : process.cwd();

@@ -8,8 +8,18 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { CONFIG_NAMESPACE, parseStackConfig } from "../components/config";
-import { readCliStackConfig, stackFilePath, StackFileError } from "../local/stack-config";
+import type * as Config from "../components/config";
+import type * as StackConfig from "../local/stack-config";
+
+/** The rules, loaded when first needed: --help and bad flags answer without loading the Pulumi SDK. */
+function rules(): typeof Config & typeof StackConfig {
+    /* eslint-disable @typescript-eslint/no-require-imports -- lazy loads: the modules a static import gives */
+    return {
+        ...(require("../components/config") as typeof Config),
+        ...(require("../local/stack-config") as typeof StackConfig),
+    };
+    /* eslint-enable @typescript-eslint/no-require-imports */
+}
 
 export const USAGE = `Usage: npm run check-config -- --stack <name> [--file PATH] [--today YYYY-MM-DD]
 Checks Pulumi.<name>.yaml by the Pulumi CLI's config rules and the program's own, offline.
@@ -30,6 +40,7 @@ export function checkStack(
     stack: string,
     options: { today?: Date; stackText?: string | null; file?: string } = {},
 ): CheckResult {
+    const { CONFIG_NAMESPACE, parseStackConfig, readCliStackConfig, stackFilePath } = rules();
     const file = options.file ?? path.basename(stackFilePath(stack));
     const cli = readCliStackConfig(stack, options.stackText, options.file);
     const config: Record<string, string> = {};
@@ -101,6 +112,7 @@ function main(argv: readonly string[]): number {
             return 2;
         }
     }
+    const { stackFilePath, StackFileError } = rules();
     const file = values.file !== undefined ? path.resolve(values.file) : stackFilePath(stack);
     if (!existsSync(file)) {
         console.error(
