@@ -685,6 +685,9 @@ export class ApprovalChannel extends pulumi.ComponentResource implements Answeri
             keyRingSecretArn: this.keyRingSecretArn,
             pageUrl: this.pageUrl,
             pageFunctionName: this.pageFunctionName,
+            pageRoleName: this.pageRoleName,
+            pageLogGroupName: this.pageLogGroupName,
+            apiAccessLogGroupName: this.apiAccessLogGroupName,
             topicArn: this.topicArn,
         });
     }
