@@ -554,7 +554,7 @@ describe("approval fakes: SNS and Secrets Manager on loopback, real SDK clients"
         it("the requester's key ring makes the first ring of an empty secret once, however many instances race", async () => {
             const page = new SecretsManagerKeyRing({ secretId: EMPTY_SECRET, client: secretsClient });
             const refused = await rejection(page.load());
-            assert.equal((refused).name, "ResourceNotFoundException", "the page never writes the ring");
+            assert.equal(refused.name, "ResourceNotFoundException", "the page never writes the ring");
             const requesters = [1, 2, 3].map(
                 () =>
                     new SecretsManagerKeyRing({ secretId: EMPTY_SECRET, client: secretsClient, createIfMissing: true }),
