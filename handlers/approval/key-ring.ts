@@ -16,6 +16,7 @@ import {
     SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { MIN_KEY_BYTES, parseKeyRing, type KeyRing, type KeyRingSnapshot } from "./links";
+import { boundedAttempts } from "./sfn";
 
 /**
  * The first ring's `ClientRequestToken`: every instance that finds the secret empty puts its ring as this
@@ -56,18 +57,7 @@ export class SecretsManagerKeyRing implements KeyRing {
 
     constructor(private readonly options: SecretsManagerKeyRingOptions) {
         const timeout = options.callTimeoutMs ?? 2000;
-        this.client =
-            options.client ??
-            new SecretsManagerClient({
-                maxAttempts: 3,
-                // As the callback worker: every attempt bounded (see handlers/callback/worker.ts).
-                requestHandler: {
-                    connectionTimeout: Math.min(1000, timeout),
-                    requestTimeout: timeout,
-                    throwOnRequestTimeout: true,
-                    socketTimeout: timeout,
-                },
-            });
+        this.client = options.client ?? new SecretsManagerClient(boundedAttempts(timeout));
         this.maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
         this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 30_000;
         this.now = options.now ?? Date.now;

@@ -50,6 +50,7 @@ import { SecretsManagerKeyRing } from "./key-ring";
 import { linkUrl, signLink, type KeyRing, type KeyRingSnapshot } from "./links";
 import { sfnClient } from "./sfn";
 import { ApprovalStore } from "./store";
+import { boundedAttempts } from "./sfn";
 
 /** The error `SendTaskFailure` carries for a request the requester cannot turn into an approval. */
 export const INVALID_REQUEST_ERROR = "Approval.InvalidRequest";
@@ -283,17 +284,7 @@ export interface SnsNotifierOptions {
  */
 export function snsNotifier(options: SnsNotifierOptions): Notifier {
     const timeout = options.callTimeoutMs ?? 2000;
-    const client =
-        options.client ??
-        new SNSClient({
-            maxAttempts: 3,
-            requestHandler: {
-                connectionTimeout: Math.min(1000, timeout),
-                requestTimeout: timeout,
-                throwOnRequestTimeout: true,
-                socketTimeout: timeout,
-            },
-        });
+    const client = options.client ?? new SNSClient(boundedAttempts(timeout));
     return async (notification) => {
         await client.send(
             new PublishCommand({

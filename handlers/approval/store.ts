@@ -25,6 +25,7 @@ import {
     type Decision,
     type DeliveryState,
 } from "./contract";
+import { boundedAttempts } from "./sfn";
 
 export interface ApprovalStoreOptions {
     readonly tableName: string;
@@ -61,16 +62,9 @@ export class MalformedItemError extends Error {
 
 /** Creates a DynamoDB client with bounded attempts (as the callback worker's SFN client). */
 export function dynamoDbClient(options: Omit<ApprovalStoreOptions, "tableName" | "client"> = {}): DynamoDBClient {
-    const timeout = options.callTimeoutMs ?? 2000;
     return new DynamoDBClient({
         ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-        maxAttempts: options.maxAttempts ?? 3,
-        requestHandler: {
-            connectionTimeout: Math.min(1000, timeout),
-            requestTimeout: timeout,
-            throwOnRequestTimeout: true,
-            socketTimeout: timeout,
-        },
+        ...boundedAttempts(options.callTimeoutMs ?? 2000, options.maxAttempts),
     });
 }
 
