@@ -252,34 +252,19 @@ export class ApprovalStore {
      * Records a redelivered decision's outcome, only while the decision is still undelivered: of two pages
      * redelivering at once, the first answer is kept. Returns whether it was recorded.
      */
-    public async markRedelivered(approvalId: string, delivery: DeliveryState, errorName?: string): Promise<boolean> {
-        const update =
+    public markRedelivered(approvalId: string, delivery: DeliveryState, errorName?: string): Promise<boolean> {
+        return this.updateIf(
+            approvalId,
             errorName === undefined
                 ? `SET #${A.delivery} = :delivery`
-                : `SET #${A.delivery} = :delivery, #${A.deliveryError} = :error`;
-        const condition = `#${A.delivery} = :undelivered`;
-        try {
-            await this.client.send(
-                new UpdateItemCommand({
-                    TableName: this.tableName,
-                    Key: { [A.approvalId]: s(approvalId) },
-                    UpdateExpression: update,
-                    ConditionExpression: condition,
-                    ExpressionAttributeNames: namesIn(`${update} ${condition}`),
-                    ExpressionAttributeValues: {
-                        ":delivery": s(delivery),
-                        ":undelivered": s("pending" satisfies DeliveryState),
-                        ...(errorName !== undefined ? { ":error": s(errorName) } : {}),
-                    },
-                }),
-            );
-            return true;
-        } catch (error) {
-            if (error instanceof ConditionalCheckFailedException) {
-                return false;
-            }
-            throw error;
-        }
+                : `SET #${A.delivery} = :delivery, #${A.deliveryError} = :error`,
+            `#${A.delivery} = :undelivered`,
+            {
+                ":delivery": s(delivery),
+                ":undelivered": s("pending" satisfies DeliveryState),
+                ...(errorName !== undefined ? { ":error": s(errorName) } : {}),
+            },
+        );
     }
 
     /**
@@ -314,9 +299,22 @@ export class ApprovalStore {
      * approver can try again: only the decision written at `decidedAt` and still undelivered. Returns
      * whether it was taken back.
      */
-    public async revertDecision(approvalId: string, decidedAt: string): Promise<boolean> {
-        const update = `SET #${A.status} = :pending REMOVE #${A.decidedBy}, #${A.decidedAt}, #${A.comment}, #${A.delivery}`;
-        const condition = `#${A.decidedAt} = :decidedAt AND #${A.delivery} = :undelivered`;
+    public revertDecision(approvalId: string, decidedAt: string): Promise<boolean> {
+        return this.updateIf(
+            approvalId,
+            `SET #${A.status} = :pending REMOVE #${A.decidedBy}, #${A.decidedAt}, #${A.comment}, #${A.delivery}`,
+            `#${A.decidedAt} = :decidedAt AND #${A.delivery} = :undelivered`,
+            { ":pending": s("pending"), ":decidedAt": s(decidedAt), ":undelivered": s("pending") },
+        );
+    }
+
+    /** A conditional UpdateItem: whether the condition held (and the update was applied). */
+    private async updateIf(
+        approvalId: string,
+        update: string,
+        condition: string,
+        values: Record<string, AttributeValue>,
+    ): Promise<boolean> {
         try {
             await this.client.send(
                 new UpdateItemCommand({
@@ -325,11 +323,7 @@ export class ApprovalStore {
                     UpdateExpression: update,
                     ConditionExpression: condition,
                     ExpressionAttributeNames: namesIn(`${update} ${condition}`),
-                    ExpressionAttributeValues: {
-                        ":pending": s("pending"),
-                        ":decidedAt": s(decidedAt),
-                        ":undelivered": s("pending"),
-                    },
+                    ExpressionAttributeValues: values,
                 }),
             );
             return true;
