@@ -9,7 +9,7 @@
  * - The policy pack's thresholds are policy configuration whose defaults come from here. The pack judges
  *   other teams' programs as well, so it may be looser than the program, never stricter: whatever the
  *   program accepts, the pack's mandatory policies accept with their default configuration
- *   (tests/limits.test.ts walks the edges of every range through all three).
+ *   (tests/limits.slow-test.ts, in npm run test:package, walks the edges of every range through all three).
  */
 
 /** An inclusive integer range. */
