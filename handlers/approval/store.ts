@@ -240,12 +240,8 @@ export class ApprovalStore {
 
     /** Records what Step Functions said to the decision (`sent`, or `task-over` with its error name). */
     public markDelivery(approvalId: string, delivery: DeliveryState, errorName?: string): Promise<void> {
-        return errorName === undefined
-            ? this.setOnExisting(approvalId, `SET #${A.delivery} = :delivery`, { ":delivery": s(delivery) })
-            : this.setOnExisting(approvalId, `SET #${A.delivery} = :delivery, #${A.deliveryError} = :error`, {
-                  ":delivery": s(delivery),
-                  ":error": s(errorName),
-              });
+        const { update, values } = deliveryUpdate(delivery, errorName);
+        return this.setOnExisting(approvalId, update, values);
     }
 
     /**
@@ -253,18 +249,11 @@ export class ApprovalStore {
      * redelivering at once, the first answer is kept. Returns whether it was recorded.
      */
     public markRedelivered(approvalId: string, delivery: DeliveryState, errorName?: string): Promise<boolean> {
-        return this.updateIf(
-            approvalId,
-            errorName === undefined
-                ? `SET #${A.delivery} = :delivery`
-                : `SET #${A.delivery} = :delivery, #${A.deliveryError} = :error`,
-            `#${A.delivery} = :undelivered`,
-            {
-                ":delivery": s(delivery),
-                ":undelivered": s("pending" satisfies DeliveryState),
-                ...(errorName !== undefined ? { ":error": s(errorName) } : {}),
-            },
-        );
+        const { update, values } = deliveryUpdate(delivery, errorName);
+        return this.updateIf(approvalId, update, `#${A.delivery} = :undelivered`, {
+            ...values,
+            ":undelivered": s("pending" satisfies DeliveryState),
+        });
     }
 
     /**
@@ -275,23 +264,13 @@ export class ApprovalStore {
         return this.setOnExisting(approvalId, `SET #${A.notifiedAt} = :at`, { ":at": s(at.toISOString()) });
     }
 
-    /** Applies `update` to an item that exists (a conditional UpdateItem: never creates one). */
+    /** Applies `update` to an item that exists (never creates one); ConditionalCheckFailed when there is none. */
     private async setOnExisting(
         approvalId: string,
         update: string,
         values: Record<string, AttributeValue>,
     ): Promise<void> {
-        const condition = `attribute_exists(#${A.approvalId})`;
-        await this.client.send(
-            new UpdateItemCommand({
-                TableName: this.tableName,
-                Key: { [A.approvalId]: s(approvalId) },
-                UpdateExpression: update,
-                ConditionExpression: condition,
-                ExpressionAttributeNames: namesIn(`${update} ${condition}`),
-                ExpressionAttributeValues: values,
-            }),
-        );
+        await this.update(approvalId, update, `attribute_exists(#${A.approvalId})`, values);
     }
 
     /**
@@ -316,16 +295,7 @@ export class ApprovalStore {
         values: Record<string, AttributeValue>,
     ): Promise<boolean> {
         try {
-            await this.client.send(
-                new UpdateItemCommand({
-                    TableName: this.tableName,
-                    Key: { [A.approvalId]: s(approvalId) },
-                    UpdateExpression: update,
-                    ConditionExpression: condition,
-                    ExpressionAttributeNames: namesIn(`${update} ${condition}`),
-                    ExpressionAttributeValues: values,
-                }),
-            );
+            await this.update(approvalId, update, condition, values);
             return true;
         } catch (error) {
             if (error instanceof ConditionalCheckFailedException) {
@@ -334,4 +304,36 @@ export class ApprovalStore {
             throw error;
         }
     }
+
+    /** One conditional UpdateItem of an approval, its attribute names taken from the expressions. */
+    private async update(
+        approvalId: string,
+        update: string,
+        condition: string,
+        values: Record<string, AttributeValue>,
+    ): Promise<void> {
+        await this.client.send(
+            new UpdateItemCommand({
+                TableName: this.tableName,
+                Key: { [A.approvalId]: s(approvalId) },
+                UpdateExpression: update,
+                ConditionExpression: condition,
+                ExpressionAttributeNames: namesIn(`${update} ${condition}`),
+                ExpressionAttributeValues: values,
+            }),
+        );
+    }
+}
+
+/** The update recording what became of telling Step Functions (and its error name, when it says one). */
+function deliveryUpdate(
+    delivery: DeliveryState,
+    errorName: string | undefined,
+): { update: string; values: Record<string, AttributeValue> } {
+    return errorName === undefined
+        ? { update: `SET #${A.delivery} = :delivery`, values: { ":delivery": s(delivery) } }
+        : {
+              update: `SET #${A.delivery} = :delivery, #${A.deliveryError} = :error`,
+              values: { ":delivery": s(delivery), ":error": s(errorName) },
+          };
 }
