@@ -25,7 +25,11 @@ export type DeliveryState = "pending" | "sent" | "task-over" | "closed";
 
 /** The DynamoDB item, as the code sees it. */
 export interface ApprovalItem {
-    /** Random, at least 128 bits, base64url (see {@link newApprovalId}). The table's partition key. */
+    /**
+     * At least 128 unpredictable bits, base64url: random ({@link newApprovalId}), or, as the requester makes
+     * it, an HMAC of the task token with the key ring's current key (`approvalIdFor`, 256 bits), so that a
+     * redelivered request finds its item. The table's partition key.
+     */
     readonly approvalId: string;
     /** `$$.Task.Token`. A bearer secret: only here. */
     readonly taskToken: string;
@@ -152,14 +156,10 @@ export function isApprover(text: unknown): text is string {
 }
 
 /** What the requester knows when it creates an approval. */
-export interface NewApproval {
-    readonly taskToken: string;
-    readonly title: string;
-    readonly details: string;
-    readonly requestedBy: string;
-    readonly approvers: readonly string[];
-    readonly stateMachineArn: string;
-    readonly executionArn: string;
+export interface NewApproval extends Pick<
+    ApprovalItem,
+    "taskToken" | "title" | "details" | "requestedBy" | "approvers" | "stateMachineArn" | "executionArn"
+> {
     /** `$$.State.EnteredTime`. */
     readonly enteredTime: string | Date;
     /** The task's `TimeoutSeconds`: the approval expires no later than entered time plus this. */
