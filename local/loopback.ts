@@ -52,3 +52,10 @@ export async function readBody(req: IncomingMessage): Promise<string> {
     }
     return Buffer.concat(chunks).toString("utf8");
 }
+
+/** An error a fake answers with instead of serving a call (`failNext`): its code, message and HTTP status. */
+export interface InjectedFailure {
+    readonly code: string;
+    readonly message: string;
+    readonly status: number;
+}

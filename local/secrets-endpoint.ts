@@ -23,7 +23,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { LoopbackServer, readBody } from "./loopback";
+import { LoopbackServer, readBody, type InjectedFailure } from "./loopback";
 
 const OPERATIONS = ["GetSecretValue", "PutSecretValue"] as const;
 type Operation = (typeof OPERATIONS)[number];
@@ -42,11 +42,7 @@ export interface SecretsCall {
 }
 
 /** An error Secrets Manager answers with: its `__type`, `Message` and HTTP status. */
-export interface SecretsFailure {
-    readonly code: string;
-    readonly message: string;
-    readonly status: number;
-}
+export type SecretsFailure = InjectedFailure;
 
 /**
  * Throttling as AWS's JSON services answer it (a common error, not modelled by the client: the SDK

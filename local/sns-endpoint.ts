@@ -26,7 +26,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { LoopbackServer, readBody } from "./loopback";
+import { LoopbackServer, readBody, type InjectedFailure } from "./loopback";
 
 /** The Query API version SNS speaks. */
 export const SNS_API_VERSION = "2010-03-31";
@@ -81,11 +81,7 @@ export interface SnsCall {
 }
 
 /** An error SNS answers with: its `Code`, `Message` and HTTP status (`Type` is Receiver from 500 on). */
-export interface SnsFailure {
-    readonly code: string;
-    readonly message: string;
-    readonly status: number;
-}
+export type SnsFailure = InjectedFailure;
 
 /** SNS throttling a caller: the SDK maps it to ThrottledException and retries it. */
 export const SNS_THROTTLED: SnsFailure = { code: "Throttled", message: "Rate exceeded", status: 429 };

@@ -47,9 +47,9 @@ import { FakeDynamoDb } from "../local/dynamodb-endpoint";
 import { FakeSecretsManager, SECRETS_INTERNAL_ERROR } from "../local/secrets-endpoint";
 import { FakeStepFunctions } from "../local/sfn-endpoint";
 import { FakeSns, SNS_MAX_MESSAGE_BYTES } from "../local/sns-endpoint";
+import { FAKE_CREDENTIALS } from "./harness/approval";
 
 const REGION = "us-east-1";
-const CREDENTIALS = { accessKeyId: "AKIDFAKEFAKEFAKE", secretAccessKey: "fake-secret" };
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:approvals";
 const RING_SECRET = "approval/link-keys";
 const PAGE_URL = "https://approve.example.com/approval/";
@@ -65,7 +65,7 @@ function clientConfig(endpoint: string, retries?: number) {
     return {
         endpoint,
         region: REGION,
-        credentials: CREDENTIALS,
+        credentials: FAKE_CREDENTIALS,
         ...(retries === undefined
             ? { maxAttempts: 1 }
             : // The SDK's own standard strategy (its classification of throttling and transient errors)

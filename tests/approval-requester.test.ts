@@ -36,10 +36,10 @@ import {
 } from "../handlers/approval";
 import { FakeDynamoDb } from "../local/dynamodb-endpoint";
 import { FakeStepFunctions } from "../local/sfn-endpoint";
+import { FAKE_CREDENTIALS } from "./harness/approval";
 
 const TABLE = "approvals";
-const CREDENTIALS = { accessKeyId: "AKIDFAKEFAKEFAKE", secretAccessKey: "fake-secret" };
-const COMMON = { region: "eu-west-1", credentials: CREDENTIALS, maxAttempts: 1 };
+const COMMON = { region: "eu-west-1", credentials: FAKE_CREDENTIALS, maxAttempts: 1 };
 const PAGE_URL = "https://approve.example.com/approval/";
 const EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:deploy:run-1";
 const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:deploy";
